@@ -1,0 +1,52 @@
+from django.contrib import admin
+
+from annotation.models import ClassifierVersion, Label, LabelEvent, Membership, Project
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    raw_id_fields = ["user"]
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["name", "corpus", "created_by", "created_at"]
+    search_fields = ["name"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["project", "user", "role", "created_at"]
+    list_filter = ["role", "project"]
+
+
+@admin.register(Label)
+class LabelAdmin(admin.ModelAdmin):
+    """Read-only: labels change only through label_set, which writes the audit trail."""
+
+    list_display = ["project", "shot", "user", "value", "version", "updated_at"]
+    list_filter = ["value", "project"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LabelEvent)
+class LabelEventAdmin(LabelAdmin):
+    list_display = ["created_at", "project", "shot", "user", "old_value", "new_value", "source", "rank", "score"]
+    list_filter = ["source", "new_value", "project"]
+
+
+@admin.register(ClassifierVersion)
+class ClassifierVersionAdmin(admin.ModelAdmin):
+    list_display = ["project", "number", "status", "published", "created_at"]
+    list_filter = ["status", "published"]
+    readonly_fields = ["weights", "bias", "trained_on", "metrics"]

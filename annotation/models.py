@@ -1,0 +1,149 @@
+"""The people side: projects, memberships, labels, the label audit trail, classifier versions."""
+
+import pgtrigger
+from django.conf import settings
+from django.db import models
+
+from models_app.models import Corpus, Shot
+
+
+class Role(models.TextChoices):
+    MANAGER = "manager"
+    REVIEWER = "reviewer"
+    ANNOTATOR = "annotator"
+    VIEWER = "viewer"
+
+
+class Project(models.Model):
+    """One binary label ("is this shot a car chase?") over one corpus."""
+
+    corpus = models.ForeignKey(Corpus, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, help_text="labeling guidelines shown to annotators")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="projects")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["corpus", "name"], name="project_unique_name_per_corpus")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "user"], name="membership_unique_user_per_project")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.role} · {self.project}"
+
+
+class LabelValue(models.TextChoices):
+    POSITIVE = "positive"
+    NEGATIVE = "negative"
+    UNSURE = "unsure"
+
+
+class LabelSource(models.TextChoices):
+    """Where the annotator saw the shot when labeling it (provenance)."""
+
+    SEARCH = "search"
+    MORE_LIKE_THIS = "more_like_this"
+    TOP_POSITIVE = "top_positive"
+    TOP_NEGATIVE = "top_negative"
+    BORDERLINE = "borderline"
+    RANDOM = "random"
+    REVIEW = "review"
+    API = "api"
+    OTHER = "other"
+
+
+class ClassifierVersion(models.Model):
+    """Weights of a linear probe trained by models_app on a project's labels."""
+
+    class Status(models.TextChoices):
+        TRAINING = "training"
+        READY = "ready"
+        FAILED = "failed"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(help_text="1, 2, 3… within the project")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.TRAINING)
+    weights = models.JSONField(default=list, blank=True)
+    bias = models.FloatField(default=0.0)
+    trained_on = models.JSONField(default=dict, blank=True, help_text="label counts and last label event id")
+    metrics = models.JSONField(default=dict, blank=True, help_text="CV average precision, coverage, …")
+    error = models.TextField(blank=True)
+    published = models.BooleanField(default=False)
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "number"], name="version_unique_number_per_project"),
+            models.UniqueConstraint(
+                fields=["project"], condition=models.Q(published=True), name="version_one_published_per_project"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project} v{self.number}"
+
+
+class Label(models.Model):
+    """The current label of one user on one shot in one project. Changed only by label_set."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="labels")
+    shot = models.ForeignKey(Shot, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    value = models.CharField(max_length=16, choices=LabelValue.choices)
+    version = models.PositiveIntegerField(default=1, help_text="bumped on every change; for optimistic concurrency")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "shot", "user"], name="label_one_per_project_shot_user"),
+        ]
+        indexes = [models.Index(fields=["project", "shot"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.value} on shot {self.shot_id}"
+
+
+class LabelEvent(models.Model):
+    """Append-only audit row for every label change; the database refuses UPDATE and DELETE."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="label_events")
+    shot = models.ForeignKey(Shot, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    label = models.ForeignKey(Label, on_delete=models.PROTECT, related_name="events")
+    old_value = models.CharField(max_length=16, choices=LabelValue.choices, blank=True)
+    new_value = models.CharField(max_length=16, choices=LabelValue.choices)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Provenance: what the annotator was looking at.
+    source = models.CharField(max_length=32, choices=LabelSource.choices, default=LabelSource.OTHER)
+    query = models.CharField(max_length=500, blank=True, help_text="search text, when the source is a search")
+    classifier_version = models.ForeignKey(
+        ClassifierVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    score = models.FloatField(null=True, blank=True, help_text="model score shown")
+    rank = models.PositiveIntegerField(null=True, blank=True, help_text="position in the feed or result list")
+    page = models.CharField(max_length=200, blank=True, help_text="UI page or API client")
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["project", "shot", "id"])]
+        triggers = [
+            pgtrigger.Protect(name="label_event_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.old_value or '∅'} → {self.new_value} on shot {self.shot_id}"

@@ -1,0 +1,166 @@
+"""Every write of the annotation app: keyword-only, atomic, authorized here."""
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from annotation import realtime
+from annotation.access import CAN_LABEL, CAN_MANAGE, access_project
+from annotation.errors import NotFound, RoleRequired, StaleVersion
+from annotation.models import (
+    ClassifierVersion,
+    Label,
+    LabelEvent,
+    LabelSource,
+    LabelValue,
+    Membership,
+    Project,
+    Role,
+)
+from models_app.models import Corpus, Shot
+
+
+@dataclass(frozen=True)
+class LabelResult:
+    label: Label
+    event: LabelEvent | None  # None when the submission changed nothing (a double submit)
+
+    @property
+    def changed(self) -> bool:
+        return self.event is not None
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What the annotator was looking at when labeling."""
+
+    source: str = LabelSource.OTHER
+    query: str = ""
+    classifier_version_id: int | None = None
+    score: float | None = None
+    rank: int | None = None
+    page: str = ""
+
+
+def _valid_choice(value: str, choices, field: str) -> str:
+    if value not in choices.values:
+        raise ValidationError({field: f"{value!r} is not one of {', '.join(choices.values)}"})
+    return value
+
+
+@transaction.atomic
+def label_set(
+    *,
+    user,
+    project_id: int,
+    shot_id: int,
+    value: str,
+    provenance: Provenance = Provenance(),
+    expected_version: int | None = None,
+) -> LabelResult:
+    """Set the user's label on a shot and append one LabelEvent per actual change.
+
+    Concurrent calls for the same (project, shot, user) serialize on the label row, so a double
+    submit yields one Label and one event. `expected_version` makes the write conditional
+    (StaleVersion when the label moved on since the caller read it).
+    """
+    _valid_choice(value, LabelValue, "value")
+    _valid_choice(provenance.source, LabelSource, "source")
+    project, _role = access_project(user, project_id, allowed=CAN_LABEL)
+    if not Shot.objects.filter(pk=shot_id, video__corpus_id=project.corpus_id).exists():
+        raise NotFound("shot not found in this project's corpus")
+    if provenance.classifier_version_id is not None and not ClassifierVersion.objects.filter(
+        pk=provenance.classifier_version_id, project_id=project.id
+    ).exists():
+        raise ValidationError({"classifier_version": "not a version of this project"})
+
+    label, created = Label.objects.select_for_update().get_or_create(
+        project_id=project.id, shot_id=shot_id, user=user, defaults={"value": value}
+    )
+    if expected_version is not None and not created and label.version != expected_version:
+        raise StaleVersion(label.version)
+    old_value = "" if created else label.value
+    if not created:
+        if label.value == value:
+            return LabelResult(label=label, event=None)
+        label.value = value
+        label.version += 1
+        label.save(update_fields=["value", "version", "updated_at"])
+
+    event = LabelEvent.objects.create(
+        project_id=project.id,
+        shot_id=shot_id,
+        user=user,
+        label=label,
+        old_value=old_value,
+        new_value=value,
+        source=provenance.source,
+        query=provenance.query[:500],
+        classifier_version_id=provenance.classifier_version_id,
+        score=provenance.score,
+        rank=provenance.rank,
+        page=provenance.page[:200],
+    )
+    payload = {
+        "shot_id": shot_id,
+        "user_id": user.id,
+        "username": user.get_username(),
+        "value": value,
+        "old_value": old_value,
+        "event_id": event.id,
+    }
+    transaction.on_commit(
+        lambda: realtime.project_event_send(project.id, "labels.changed", payload),
+        robust=True,
+    )
+    return LabelResult(label=label, event=event)
+
+
+@transaction.atomic
+def project_create(*, user, corpus_id: int, name: str, description: str = "") -> Project:
+    """Staff, or users holding the `annotation.add_project` permission, create projects; the
+    creator becomes the project's manager."""
+    if not (user.is_staff or user.has_perm("annotation.add_project")):
+        raise RoleRequired("you may not create projects")
+    corpus = Corpus.objects.filter(pk=corpus_id).first()
+    if corpus is None:
+        raise NotFound("corpus not found")
+    project = Project(corpus=corpus, name=name.strip(), description=description, created_by=user)
+    project.full_clean()
+    project.save()
+    Membership.objects.create(project=project, user=user, role=Role.MANAGER)
+    return project
+
+
+@transaction.atomic
+def membership_set(*, actor, project_id: int, user_id: int, role: str) -> Membership:
+    """Add a member or change their role. Managers only; the last manager cannot step down."""
+    _valid_choice(role, Role, "role")
+    project, _ = access_project(actor, project_id, allowed=CAN_MANAGE, lock=True)
+    member = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if member is None:
+        raise NotFound("user not found")
+    membership = Membership.objects.filter(project=project, user=member).first()
+    if membership and membership.role == Role.MANAGER and role != Role.MANAGER:
+        _ensure_another_manager(project, membership)
+    membership, _ = Membership.objects.update_or_create(project=project, user=member, defaults={"role": role})
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, actor, project_id: int, user_id: int) -> None:
+    project, _ = access_project(actor, project_id, allowed=CAN_MANAGE, lock=True)
+    membership = Membership.objects.filter(project=project, user_id=user_id).first()
+    if membership is None:
+        raise NotFound("membership not found")
+    if membership.role == Role.MANAGER:
+        _ensure_another_manager(project, membership)
+    membership.delete()
+
+
+def _ensure_another_manager(project: Project, leaving: Membership) -> None:
+    others = Membership.objects.filter(project=project, role=Role.MANAGER).exclude(pk=leaving.pk)
+    if not others.exists():
+        raise ValidationError({"role": "a project needs at least one manager"})

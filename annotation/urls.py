@@ -1,0 +1,11 @@
+from django.urls import path
+
+from annotation import views
+
+urlpatterns = [
+    path("", views.project_list, name="project-list"),
+    path("projects/<int:project_id>/", views.project_detail, name="project-detail"),
+    path("projects/<int:project_id>/labels/", views.label_create, name="label-create"),
+    path("projects/<int:project_id>/members/", views.project_members, name="project-members"),
+    path("projects/<int:project_id>/shots/<int:shot_id>/history/", views.shot_history, name="shot-history"),
+]

@@ -1,0 +1,2 @@
+def test_world(world):
+    assert world.project.memberships.count() == 4
