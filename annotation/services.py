@@ -71,9 +71,10 @@ def label_set(
     project, _role = access_project(user, project_id, allowed=CAN_LABEL)
     if not Shot.objects.filter(pk=shot_id, video__corpus_id=project.corpus_id).exists():
         raise NotFound("shot not found in this project's corpus")
-    if provenance.classifier_version_id is not None and not ClassifierVersion.objects.filter(
-        pk=provenance.classifier_version_id, project_id=project.id
-    ).exists():
+    if (
+        provenance.classifier_version_id is not None
+        and not ClassifierVersion.objects.filter(pk=provenance.classifier_version_id, project_id=project.id).exists()
+    ):
         raise ValidationError({"classifier_version": "not a version of this project"})
 
     label, created = Label.objects.select_for_update().get_or_create(

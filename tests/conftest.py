@@ -30,3 +30,9 @@ def world(db) -> World:
     shot = ShotFactory(video=VideoFactory(corpus=corpus))
     other_shot = ShotFactory(video=VideoFactory(corpus=other_corpus))
     return World(project=project, other_project=other_project, shot=shot, other_shot=other_shot, users=users)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Real hashing costs ~0.3 s a user; tests create many users."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -14,6 +14,9 @@ from va_site.embedded import services_from_environment
 ROOT = Path(__file__).resolve().parent.parent
 TEST_VAR = Path(os.environ.get("VA_TEST_VAR_DIR", ROOT / "var" / "test")).resolve()
 
+# The development profile (no HTTPS redirect, plain static files); tests/test_settings.py checks the
+# production profile separately with `check --deploy`.
+os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret-" + "x" * 40)
 os.environ.setdefault("VA_VAR_DIR", str(TEST_VAR))
 os.environ.setdefault("VA_CHANNEL_PREFIX", f"va-test-{os.getpid()}")

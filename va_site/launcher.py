@@ -32,7 +32,7 @@ def fail(message: str) -> int:
 def acquire_lock(var_dir: Path):
     """One launcher per data folder. flock is released by the kernel if we crash: no stale locks."""
     var_dir.mkdir(parents=True, exist_ok=True)
-    handle = open(var_dir / "launcher.lock", "a+")
+    handle = open(var_dir / "launcher.lock", "a+")  # noqa: SIM115 — held open for the whole run
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -112,8 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             say(f"Valkey (embedded) ready on {service_env['REDIS_URL']}")
         say("applying migrations…")
         manage(env, "migrate", "--noinput", "-v", "0")
-        if env.get("DEBUG", "").lower() not in {"1", "true", "yes", "on"}:
-            manage(env, "collectstatic", "--noinput", "-v", "0")
+        manage(env, "collectstatic", "--noinput", "-v", "0")
         manage(env, "seed_demo")
         for name, command in child_commands(args.host, args.port, workers=not args.no_workers).items():
             # Own session: a terminal Ctrl-C reaches only us, and we stop children in order.

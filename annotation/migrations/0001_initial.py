@@ -8,134 +8,284 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('models_app', '0001_initial'),
+        ("models_app", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ClassifierVersion',
+            name="ClassifierVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(help_text='1, 2, 3… within the project')),
-                ('status', models.CharField(choices=[('training', 'Training'), ('ready', 'Ready'), ('failed', 'Failed')], default='training', max_length=16)),
-                ('weights', models.JSONField(blank=True, default=list)),
-                ('bias', models.FloatField(default=0.0)),
-                ('trained_on', models.JSONField(blank=True, default=dict, help_text='label counts and last label event id')),
-                ('metrics', models.JSONField(blank=True, default=dict, help_text='CV average precision, coverage, …')),
-                ('error', models.TextField(blank=True)),
-                ('published', models.BooleanField(default=False)),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveIntegerField(help_text="1, 2, 3… within the project")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("training", "Training"), ("ready", "Ready"), ("failed", "Failed")],
+                        default="training",
+                        max_length=16,
+                    ),
+                ),
+                ("weights", models.JSONField(blank=True, default=list)),
+                ("bias", models.FloatField(default=0.0)),
+                (
+                    "trained_on",
+                    models.JSONField(blank=True, default=dict, help_text="label counts and last label event id"),
+                ),
+                ("metrics", models.JSONField(blank=True, default=dict, help_text="CV average precision, coverage, …")),
+                ("error", models.TextField(blank=True)),
+                ("published", models.BooleanField(default=False)),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['-number'],
+                "ordering": ["-number"],
             },
         ),
         migrations.CreateModel(
-            name='Label',
+            name="Label",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('value', models.CharField(choices=[('positive', 'Positive'), ('negative', 'Negative'), ('unsure', 'Unsure')], max_length=16)),
-                ('version', models.PositiveIntegerField(default=1, help_text='bumped on every change; for optimistic concurrency')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('shot', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='models_app.shot')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "value",
+                    models.CharField(
+                        choices=[("positive", "Positive"), ("negative", "Negative"), ("unsure", "Unsure")],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "version",
+                    models.PositiveIntegerField(
+                        default=1, help_text="bumped on every change; for optimistic concurrency"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "shot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="models_app.shot"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('manager', 'Manager'), ('reviewer', 'Reviewer'), ('annotator', 'Annotator'), ('viewer', 'Viewer')], max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("manager", "Manager"),
+                            ("reviewer", "Reviewer"),
+                            ("annotator", "Annotator"),
+                            ("viewer", "Viewer"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Project',
+            name="Project",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True, help_text='labeling guidelines shown to annotators')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('corpus', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='models_app.corpus')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('members', models.ManyToManyField(related_name='projects', through='annotation.Membership', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True, help_text="labeling guidelines shown to annotators")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "corpus",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="models_app.corpus"
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "members",
+                    models.ManyToManyField(
+                        related_name="projects", through="annotation.Membership", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='membership',
-            name='project',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='annotation.project'),
+            model_name="membership",
+            name="project",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="memberships", to="annotation.project"
+            ),
         ),
         migrations.CreateModel(
-            name='LabelEvent',
+            name="LabelEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('old_value', models.CharField(blank=True, choices=[('positive', 'Positive'), ('negative', 'Negative'), ('unsure', 'Unsure')], max_length=16)),
-                ('new_value', models.CharField(choices=[('positive', 'Positive'), ('negative', 'Negative'), ('unsure', 'Unsure')], max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('source', models.CharField(choices=[('search', 'Search'), ('more_like_this', 'More Like This'), ('top_positive', 'Top Positive'), ('top_negative', 'Top Negative'), ('borderline', 'Borderline'), ('random', 'Random'), ('review', 'Review'), ('api', 'Api'), ('other', 'Other')], default='other', max_length=32)),
-                ('query', models.CharField(blank=True, help_text='search text, when the source is a search', max_length=500)),
-                ('score', models.FloatField(blank=True, help_text='model score shown', null=True)),
-                ('rank', models.PositiveIntegerField(blank=True, help_text='position in the feed or result list', null=True)),
-                ('page', models.CharField(blank=True, help_text='UI page or API client', max_length=200)),
-                ('classifier_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='annotation.classifierversion')),
-                ('label', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='annotation.label')),
-                ('shot', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='models_app.shot')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='label_events', to='annotation.project')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "old_value",
+                    models.CharField(
+                        blank=True,
+                        choices=[("positive", "Positive"), ("negative", "Negative"), ("unsure", "Unsure")],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "new_value",
+                    models.CharField(
+                        choices=[("positive", "Positive"), ("negative", "Negative"), ("unsure", "Unsure")],
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("search", "Search"),
+                            ("more_like_this", "More Like This"),
+                            ("top_positive", "Top Positive"),
+                            ("top_negative", "Top Negative"),
+                            ("borderline", "Borderline"),
+                            ("random", "Random"),
+                            ("review", "Review"),
+                            ("api", "Api"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "query",
+                    models.CharField(blank=True, help_text="search text, when the source is a search", max_length=500),
+                ),
+                ("score", models.FloatField(blank=True, help_text="model score shown", null=True)),
+                (
+                    "rank",
+                    models.PositiveIntegerField(blank=True, help_text="position in the feed or result list", null=True),
+                ),
+                ("page", models.CharField(blank=True, help_text="UI page or API client", max_length=200)),
+                (
+                    "classifier_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="annotation.classifierversion",
+                    ),
+                ),
+                (
+                    "label",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="events", to="annotation.label"
+                    ),
+                ),
+                (
+                    "shot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="models_app.shot"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="label_events",
+                        to="annotation.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.AddField(
-            model_name='label',
-            name='project',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='labels', to='annotation.project'),
+            model_name="label",
+            name="project",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="labels", to="annotation.project"
+            ),
         ),
         migrations.AddField(
-            model_name='classifierversion',
-            name='project',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='annotation.project'),
+            model_name="classifierversion",
+            name="project",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="versions", to="annotation.project"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='project',
-            constraint=models.UniqueConstraint(fields=('corpus', 'name'), name='project_unique_name_per_corpus'),
+            model_name="project",
+            constraint=models.UniqueConstraint(fields=("corpus", "name"), name="project_unique_name_per_corpus"),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.UniqueConstraint(fields=('project', 'user'), name='membership_unique_user_per_project'),
+            model_name="membership",
+            constraint=models.UniqueConstraint(fields=("project", "user"), name="membership_unique_user_per_project"),
         ),
         migrations.AddIndex(
-            model_name='labelevent',
-            index=models.Index(fields=['project', 'shot', 'id'], name='annotation__project_459547_idx'),
+            model_name="labelevent",
+            index=models.Index(fields=["project", "shot", "id"], name="annotation__project_459547_idx"),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='labelevent',
-            trigger=pgtrigger.compiler.Trigger(name='label_event_append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='6296674aa7a985d6d961844e2efbf2aff58c68d3', operation='UPDATE OR DELETE', pgid='pgtrigger_label_event_append_only_e233d', table='annotation_labelevent', when='BEFORE')),
+            model_name="labelevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="label_event_append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="6296674aa7a985d6d961844e2efbf2aff58c68d3",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_label_event_append_only_e233d",
+                    table="annotation_labelevent",
+                    when="BEFORE",
+                ),
+            ),
         ),
         migrations.AddIndex(
-            model_name='label',
-            index=models.Index(fields=['project', 'shot'], name='annotation__project_0ed21b_idx'),
+            model_name="label",
+            index=models.Index(fields=["project", "shot"], name="annotation__project_0ed21b_idx"),
         ),
         migrations.AddConstraint(
-            model_name='label',
-            constraint=models.UniqueConstraint(fields=('project', 'shot', 'user'), name='label_one_per_project_shot_user'),
+            model_name="label",
+            constraint=models.UniqueConstraint(
+                fields=("project", "shot", "user"), name="label_one_per_project_shot_user"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='classifierversion',
-            constraint=models.UniqueConstraint(fields=('project', 'number'), name='version_unique_number_per_project'),
+            model_name="classifierversion",
+            constraint=models.UniqueConstraint(fields=("project", "number"), name="version_unique_number_per_project"),
         ),
         migrations.AddConstraint(
-            model_name='classifierversion',
-            constraint=models.UniqueConstraint(condition=models.Q(('published', True)), fields=('project',), name='version_one_published_per_project'),
+            model_name="classifierversion",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("published", True)), fields=("project",), name="version_one_published_per_project"
+            ),
         ),
     ]

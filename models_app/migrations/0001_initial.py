@@ -2,93 +2,147 @@
 
 import django.db.models.deletion
 import pgvector.django.vector
-from pgvector.django import VectorExtension
 from django.db import migrations, models
+from pgvector.django import VectorExtension
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         VectorExtension(),
         migrations.CreateModel(
-            name='Corpus',
+            name="Corpus",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('description', models.TextField(blank=True)),
-                ('embedding_model', models.CharField(help_text='open_clip architecture name', max_length=200)),
-                ('embedding_pretrained', models.CharField(blank=True, help_text='open_clip pretrained tag or local checkpoint path', max_length=500)),
-                ('dim', models.PositiveIntegerField(help_text='length of every vector in this corpus')),
-                ('is_test_model', models.BooleanField(default=False, help_text='embedded with the small test architecture and random weights')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200, unique=True)),
+                ("description", models.TextField(blank=True)),
+                ("embedding_model", models.CharField(help_text="open_clip architecture name", max_length=200)),
+                (
+                    "embedding_pretrained",
+                    models.CharField(
+                        blank=True, help_text="open_clip pretrained tag or local checkpoint path", max_length=500
+                    ),
+                ),
+                ("dim", models.PositiveIntegerField(help_text="length of every vector in this corpus")),
+                (
+                    "is_test_model",
+                    models.BooleanField(
+                        default=False, help_text="embedded with the small test architecture and random weights"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name_plural': 'corpora',
-                'constraints': [models.CheckConstraint(condition=models.Q(('dim__gte', 1), ('dim__lte', 4096)), name='corpus_dim_range')],
+                "verbose_name_plural": "corpora",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("dim__gte", 1), ("dim__lte", 4096)), name="corpus_dim_range"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Video',
+            name="Video",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(help_text='file path or external key', max_length=1000)),
-                ('title', models.CharField(blank=True, max_length=500)),
-                ('duration', models.FloatField(blank=True, help_text='seconds', null=True)),
-                ('fps', models.FloatField(blank=True, null=True)),
-                ('width', models.PositiveIntegerField(blank=True, null=True)),
-                ('height', models.PositiveIntegerField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('decoding', 'Decoding'), ('shots', 'Shots'), ('embedding', 'Embedding'), ('done', 'Done'), ('failed', 'Failed')], default='queued', max_length=16)),
-                ('progress', models.PositiveSmallIntegerField(default=0, help_text='percent')),
-                ('error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('corpus', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='videos', to='models_app.corpus')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("source", models.CharField(help_text="file path or external key", max_length=1000)),
+                ("title", models.CharField(blank=True, max_length=500)),
+                ("duration", models.FloatField(blank=True, help_text="seconds", null=True)),
+                ("fps", models.FloatField(blank=True, null=True)),
+                ("width", models.PositiveIntegerField(blank=True, null=True)),
+                ("height", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("decoding", "Decoding"),
+                            ("shots", "Shots"),
+                            ("embedding", "Embedding"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                    ),
+                ),
+                ("progress", models.PositiveSmallIntegerField(default=0, help_text="percent")),
+                ("error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "corpus",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="videos", to="models_app.corpus"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Shot',
+            name="Shot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('index', models.PositiveIntegerField(help_text='position of the shot within its video')),
-                ('start_frame', models.PositiveIntegerField()),
-                ('end_frame', models.PositiveIntegerField(help_text='exclusive')),
-                ('start_s', models.FloatField()),
-                ('end_s', models.FloatField()),
-                ('thumbnail', models.CharField(blank=True, help_text='path under MEDIA_ROOT', max_length=500)),
-                ('preview', models.CharField(blank=True, help_text='path under MEDIA_ROOT', max_length=500)),
-                ('video', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='shots', to='models_app.video')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("index", models.PositiveIntegerField(help_text="position of the shot within its video")),
+                ("start_frame", models.PositiveIntegerField()),
+                ("end_frame", models.PositiveIntegerField(help_text="exclusive")),
+                ("start_s", models.FloatField()),
+                ("end_s", models.FloatField()),
+                ("thumbnail", models.CharField(blank=True, help_text="path under MEDIA_ROOT", max_length=500)),
+                ("preview", models.CharField(blank=True, help_text="path under MEDIA_ROOT", max_length=500)),
+                (
+                    "video",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="shots", to="models_app.video"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['video_id', 'index'],
+                "ordering": ["video_id", "index"],
             },
         ),
         migrations.CreateModel(
-            name='ShotEmbedding',
+            name="ShotEmbedding",
             fields=[
-                ('shot', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='embedding', serialize=False, to='models_app.shot')),
-                ('vector', pgvector.django.vector.VectorField()),
-                ('corpus', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='models_app.corpus')),
+                (
+                    "shot",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="embedding",
+                        serialize=False,
+                        to="models_app.shot",
+                    ),
+                ),
+                ("vector", pgvector.django.vector.VectorField()),
+                (
+                    "corpus",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="models_app.corpus"
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='video',
-            constraint=models.UniqueConstraint(fields=('corpus', 'source'), name='video_unique_source_per_corpus'),
+            model_name="video",
+            constraint=models.UniqueConstraint(fields=("corpus", "source"), name="video_unique_source_per_corpus"),
         ),
         migrations.AddConstraint(
-            model_name='video',
-            constraint=models.CheckConstraint(condition=models.Q(('progress__lte', 100)), name='video_progress_percent'),
+            model_name="video",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("progress__lte", 100)), name="video_progress_percent"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='shot',
-            constraint=models.UniqueConstraint(fields=('video', 'index'), name='shot_unique_index_per_video'),
+            model_name="shot",
+            constraint=models.UniqueConstraint(fields=("video", "index"), name="shot_unique_index_per_video"),
         ),
         migrations.AddConstraint(
-            model_name='shot',
-            constraint=models.CheckConstraint(condition=models.Q(('end_frame__gt', models.F('start_frame'))), name='shot_nonempty'),
+            model_name="shot",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end_frame__gt", models.F("start_frame"))), name="shot_nonempty"
+            ),
         ),
     ]

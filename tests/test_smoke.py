@@ -1,2 +1,0 @@
-def test_world(world):
-    assert world.project.memberships.count() == 4
