@@ -2,6 +2,7 @@
 
 from annotation.errors import NotFound, RoleRequired
 from annotation.models import Membership, Project, Role
+from models_app.models import Corpus
 
 # What each role may do. Staff users act as managers of every project.
 CAN_VIEW = {Role.VIEWER, Role.ANNOTATOR, Role.REVIEWER, Role.MANAGER}
@@ -37,3 +38,21 @@ def access_project(user, project_id: int, *, allowed: set[Role] = CAN_VIEW, lock
     if role not in allowed:
         raise RoleRequired(f"your role in this project ({role.value}) does not allow this")
     return project, role
+
+
+def access_corpus(user, corpus_id: int, *, manage: bool = False) -> Corpus:
+    """A corpus is visible to staff and to members of any project on it; managers of such a
+    project (and staff) may add videos. Others get NotFound / RoleRequired like projects."""
+    if not user.is_authenticated or not user.is_active:
+        raise NotFound("corpus not found")
+    corpus = Corpus.objects.filter(pk=corpus_id).first()
+    if corpus is None:
+        raise NotFound("corpus not found")
+    if user.is_staff:
+        return corpus
+    roles = set(Membership.objects.filter(project__corpus=corpus, user=user).values_list("role", flat=True))
+    if not roles:
+        raise NotFound("corpus not found")
+    if manage and Role.MANAGER not in roles:
+        raise RoleRequired("only managers of a project on this corpus may add videos")
+    return corpus

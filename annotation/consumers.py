@@ -5,6 +5,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from annotation import selectors
 from annotation.realtime import project_group
+from models_app.services import corpus_group
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
@@ -39,4 +40,28 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(event)
 
     async def feeds_updated(self, event):
+        await self.send_json(event)
+
+
+class CorpusConsumer(AsyncJsonWebsocketConsumer):
+    """Ingestion progress of a corpus' videos, for the corpus page."""
+
+    async def connect(self):
+        user = self.scope.get("user")
+        corpus_id = int(self.scope["url_route"]["kwargs"]["corpus_id"])
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        if not await database_sync_to_async(selectors.user_can_view_corpus)(user=user, corpus_id=corpus_id):
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        self.group = corpus_group(corpus_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code):
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def ingest_progress(self, event):
         await self.send_json(event)

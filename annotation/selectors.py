@@ -4,10 +4,10 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 
-from annotation.access import CAN_VIEW, access_project, role_of
-from annotation.errors import NotFound
+from annotation.access import CAN_VIEW, access_corpus, access_project, role_of
+from annotation.errors import NotFound, RoleRequired
 from annotation.models import Label, LabelEvent, Membership, Project, Role
-from models_app.models import Shot
+from models_app.models import Corpus, Shot, Video
 
 
 def project_list(*, user) -> QuerySet[Project]:
@@ -72,3 +72,37 @@ def shot_label_history(*, user, project_id: int, shot_id: int) -> QuerySet[Label
     if not Shot.objects.filter(pk=shot_id, video__corpus_id=project.corpus_id).exists():
         raise NotFound("shot not found in this project's corpus")
     return LabelEvent.objects.filter(project=project, shot_id=shot_id).select_related("user").order_by("id")
+
+
+@dataclass(frozen=True)
+class CorpusView:
+    corpus: Corpus
+    can_upload: bool
+    videos: list
+    projects: list
+    shot_count: int
+
+
+def corpus_get(*, user, corpus_id: int) -> CorpusView:
+    corpus = access_corpus(user, corpus_id)
+    try:
+        access_corpus(user, corpus_id, manage=True)
+        can_upload = True
+    except RoleRequired:
+        can_upload = False
+    projects = project_list(user=user).filter(corpus=corpus)
+    return CorpusView(
+        corpus=corpus,
+        can_upload=can_upload,
+        videos=list(Video.objects.filter(corpus=corpus).annotate(shot_count=Count("shots")).order_by("-created_at")),
+        projects=list(projects),
+        shot_count=Shot.objects.filter(video__corpus=corpus).count(),
+    )
+
+
+def user_can_view_corpus(*, user, corpus_id: int) -> bool:
+    try:
+        access_corpus(user, corpus_id)
+    except NotFound:
+        return False
+    return True

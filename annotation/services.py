@@ -1,13 +1,16 @@
 """Every write of the annotation app: keyword-only, atomic, authorized here."""
 
+import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from annotation import realtime
-from annotation.access import CAN_LABEL, CAN_MANAGE, access_project
+from annotation.access import CAN_LABEL, CAN_MANAGE, access_corpus, access_project
 from annotation.errors import NotFound, RoleRequired, StaleVersion
 from annotation.models import (
     ClassifierVersion,
@@ -19,7 +22,8 @@ from annotation.models import (
     Project,
     Role,
 )
-from models_app.models import Corpus, Shot
+from models_app.models import Corpus, Shot, Video
+from models_app.services import video_enqueue
 
 
 @dataclass(frozen=True)
@@ -165,3 +169,36 @@ def _ensure_another_manager(project: Project, leaving: Membership) -> None:
     others = Membership.objects.filter(project=project, role=Role.MANAGER).exclude(pk=leaving.pk)
     if not others.exists():
         raise ValidationError({"role": "a project needs at least one manager"})
+
+
+ALLOWED_VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".ts"}
+
+
+def video_upload(*, user, corpus_id: int, uploaded) -> Video:
+    """Store an uploaded video under MEDIA_ROOT/uploads and queue its ingestion. Managers only.
+
+    Only the name, size and suffix are checked here; the pipeline probes the content and marks
+    the video failed with a readable error if it is not a usable video.
+    """
+    corpus = access_corpus(user, corpus_id, manage=True)
+    name = Path(uploaded.name or "").name
+    suffix = Path(name).suffix.lower()
+    if suffix not in ALLOWED_VIDEO_SUFFIXES:
+        raise ValidationError({"file": f"{name!r} is not a video file ({', '.join(sorted(ALLOWED_VIDEO_SUFFIXES))})"})
+    if uploaded.size == 0:
+        raise ValidationError({"file": f"{name!r} is empty"})
+    if uploaded.size > settings.VA_MAX_UPLOAD_BYTES:
+        raise ValidationError({"file": f"{name!r} is larger than {settings.VA_MAX_UPLOAD_BYTES // 2**20} MiB"})
+    folder = Path(settings.MEDIA_ROOT) / "uploads" / f"corpus_{corpus.id}"
+    folder.mkdir(parents=True, exist_ok=True)
+    safe_stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(name).stem)[:80] or "video"
+    target = folder / f"{uuid.uuid4().hex[:12]}-{safe_stem}{suffix}"
+    with open(target, "wb") as out:
+        for chunk in uploaded.chunks():
+            out.write(chunk)
+    try:
+        (video,) = video_enqueue(corpus=corpus, sources=[str(target)])
+    except Exception:
+        target.unlink(missing_ok=True)
+        raise
+    return video

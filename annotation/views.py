@@ -120,3 +120,33 @@ def project_members(request, project_id: int):
 def shot_history(request, project_id: int, shot_id: int):
     events = selectors.shot_label_history(user=request.user, project_id=project_id, shot_id=shot_id)
     return render(request, "annotation/partials/shot_history.html", {"events": events, "shot_id": shot_id})
+
+
+@login_required
+def corpus_detail(request, corpus_id: int):
+    view = selectors.corpus_get(user=request.user, corpus_id=corpus_id)
+    return render(request, "annotation/corpus_detail.html", {"view": view, "corpus": view.corpus})
+
+
+@login_required
+def corpus_progress(request, corpus_id: int):
+    """The video table alone, re-fetched by the page when a progress event arrives."""
+    view = selectors.corpus_get(user=request.user, corpus_id=corpus_id)
+    return render(request, "annotation/partials/video_table.html", {"view": view})
+
+
+@login_required
+@require_POST
+def corpus_upload(request, corpus_id: int):
+    files = request.FILES.getlist("file")
+    if not files:
+        return HttpResponse("choose at least one video file", status=400, content_type="text/plain")
+    errors = []
+    for uploaded in files:
+        try:
+            services.video_upload(user=request.user, corpus_id=corpus_id, uploaded=uploaded)
+        except ValidationError as exc:
+            errors.append(_error_text(exc))
+    if errors:
+        return HttpResponse("\n".join(errors), status=400, content_type="text/plain")
+    return redirect("corpus-detail", corpus_id=corpus_id)

@@ -164,6 +164,8 @@ CELERY_RESULT_EXPIRES = 3600
 VA_EMBEDDING_MODEL = os.environ.get("VA_EMBEDDING_MODEL", "ViT-B-32")
 VA_EMBEDDING_PRETRAINED = os.environ.get("VA_EMBEDDING_PRETRAINED", "openai")
 
+VA_MAX_UPLOAD_BYTES = int(os.environ.get("VA_MAX_UPLOAD_MB", "4096")) * 2**20
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -1,0 +1,49 @@
+"""The corpus page: who sees it, who may upload, and what bad uploads get."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from models_app.models import Video
+
+
+def upload(client, world, name="clip.mp4", content=b"\x00\x00\x00\x18ftypmp42"):
+    return client.post(
+        f"/corpora/{world.project.corpus_id}/videos/", {"file": SimpleUploadedFile(name, content, "video/mp4")}
+    )
+
+
+@pytest.mark.parametrize(("role", "status"), [("viewer", 200), ("manager", 200), ("staff", 200), ("outsider", 404)])
+def test_corpus_page_visibility(client, world, role, status):
+    client.force_login(world.users[role])
+    response = client.get(f"/corpora/{world.project.corpus_id}/")
+    assert response.status_code == status
+    if status == 200:
+        assert b"test model" in response.content  # the corpus of the world fixture uses the test model
+        assert (b"Upload and ingest" in response.content) == (role in {"manager", "staff"})
+
+
+@pytest.mark.parametrize(("role", "status"), [("annotator", 403), ("viewer", 403), ("outsider", 404)])
+def test_only_managers_upload(client, world, role, status, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(world.users[role])
+    assert upload(client, world).status_code == status
+    assert not Video.objects.filter(source__contains="clip").exists()
+    assert not (tmp_path / "uploads").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [("notes.txt", b"hello", b"is not a video file"), ("empty.mp4", b"", b"is empty")],
+)
+def test_bad_uploads_are_refused_with_a_reason(client, world, settings, tmp_path, name, content, message):
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(world.users["manager"])
+    response = upload(client, world, name, content)
+    assert response.status_code == 400 and message in response.content
+    assert not Video.objects.filter(source__contains=name.split(".")[0]).exists()
+
+
+def test_upload_without_a_file(client, world):
+    client.force_login(world.users["manager"])
+    response = client.post(f"/corpora/{world.project.corpus_id}/videos/", {})
+    assert response.status_code == 400
