@@ -79,6 +79,7 @@ class ClassifierVersion(models.Model):
     bias = models.FloatField(default=0.0)
     trained_on = models.JSONField(default=dict, blank=True, help_text="label counts and last label event id")
     metrics = models.JSONField(default=dict, blank=True, help_text="CV average precision, coverage, …")
+    feeds = models.JSONField(default=dict, blank=True, help_text="{feed name: {shot_ids, scores}} at training time")
     error = models.TextField(blank=True)
     published = models.BooleanField(default=False)
     published_at = models.DateTimeField(null=True, blank=True)
@@ -105,6 +106,9 @@ class Label(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     value = models.CharField(max_length=16, choices=LabelValue.choices)
     version = models.PositiveIntegerField(default=1, help_text="bumped on every change; for optimistic concurrency")
+    is_review = models.BooleanField(
+        default=False, help_text="a reviewer's or manager's decision from the review; wins the consensus"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

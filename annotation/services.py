@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from annotation import realtime
-from annotation.access import CAN_LABEL, CAN_MANAGE, access_corpus, access_project
+from annotation import realtime, training
+from annotation.access import CAN_LABEL, CAN_MANAGE, CAN_REVIEW, access_corpus, access_project
 from annotation.errors import NotFound, RoleRequired, StaleVersion
 from annotation.models import (
     ClassifierVersion,
@@ -72,7 +72,10 @@ def label_set(
     """
     _valid_choice(value, LabelValue, "value")
     _valid_choice(provenance.source, LabelSource, "source")
-    project, _role = access_project(user, project_id, allowed=CAN_LABEL)
+    project, role = access_project(user, project_id, allowed=CAN_LABEL)
+    is_review = provenance.source == LabelSource.REVIEW
+    if is_review and role not in CAN_REVIEW:
+        raise RoleRequired("only reviewers and managers record review decisions")
     if not Shot.objects.filter(pk=shot_id, video__corpus_id=project.corpus_id).exists():
         raise NotFound("shot not found in this project's corpus")
     if (
@@ -82,17 +85,17 @@ def label_set(
         raise ValidationError({"classifier_version": "not a version of this project"})
 
     label, created = Label.objects.select_for_update().get_or_create(
-        project_id=project.id, shot_id=shot_id, user=user, defaults={"value": value}
+        project_id=project.id, shot_id=shot_id, user=user, defaults={"value": value, "is_review": is_review}
     )
     if expected_version is not None and not created and label.version != expected_version:
         raise StaleVersion(label.version)
     old_value = "" if created else label.value
     if not created:
-        if label.value == value:
+        if (label.value, label.is_review) == (value, is_review):
             return LabelResult(label=label, event=None)
-        label.value = value
+        label.value, label.is_review = value, is_review
         label.version += 1
-        label.save(update_fields=["value", "version", "updated_at"])
+        label.save(update_fields=["value", "is_review", "version", "updated_at"])
 
     event = LabelEvent.objects.create(
         project_id=project.id,
@@ -116,10 +119,8 @@ def label_set(
         "old_value": old_value,
         "event_id": event.id,
     }
-    transaction.on_commit(
-        lambda: realtime.project_event_send(project.id, "labels.changed", payload),
-        robust=True,
-    )
+    transaction.on_commit(lambda: realtime.project_event_send(project.id, "labels.changed", payload), robust=True)
+    transaction.on_commit(lambda: training.retrain_schedule(project.id), robust=True)
     return LabelResult(label=label, event=event)
 
 

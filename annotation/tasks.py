@@ -3,6 +3,7 @@
 from celery import shared_task
 from django.db.models import Count, Q
 
+from annotation import training
 from annotation.models import Label
 
 
@@ -16,3 +17,15 @@ def project_progress(project_id: int) -> dict:
         shots=Count("shot_id", distinct=True),
     )
     return {"project_id": project_id, **counts}
+
+
+@shared_task(name="annotation.retrain_project")
+def retrain_project(project_id: int) -> int | None:
+    """Train a new version on the current labels (a redelivery just trains once more)."""
+    version = training.retrain_run(project_id)
+    return version.id if version else None
+
+
+@shared_task(name="annotation.version_metrics")
+def version_metrics(version_id: int) -> dict:
+    return training.version_metrics_run(version_id)

@@ -20,6 +20,9 @@ class Corpus(models.Model):
     is_test_model = models.BooleanField(
         default=False, help_text="embedded with the small test architecture and random weights"
     )
+    vectors_version = models.PositiveBigIntegerField(
+        default=0, help_text="bumped whenever the corpus' embeddings change; in-memory matrices rebuild on change"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

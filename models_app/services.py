@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from pgvector.psycopg import register_vector
 
@@ -133,17 +134,21 @@ def shots_replace(*, video: Video, shots: Sequence[ShotRecord], vectors: np.ndar
     )
     shot_ids = [shot.id for shot in created]
     embeddings_copy(corpus_id=corpus.id, shot_ids=shot_ids, vectors=vectors)
+    Corpus.objects.filter(pk=corpus.id).update(vectors_version=F("vectors_version") + 1)
     return shot_ids
 
 
 def embeddings_copy(*, corpus_id: int, shot_ids: Sequence[int], vectors: np.ndarray) -> None:
     """Bulk-load vectors with one binary COPY (call inside the caller's transaction)."""
-    with connection.cursor() as cursor:
-        raw = cursor.cursor  # the psycopg cursor under Django's wrapper
-        register_vector(raw.connection)
-        with raw.copy(
+    connection.ensure_connection()
+    raw_connection = connection.connection  # psycopg's, inside Django's current transaction
+    register_vector(raw_connection)  # before the cursor: cursors copy the connection's type registry
+    with (
+        raw_connection.cursor() as cursor,
+        cursor.copy(
             "COPY models_app_shotembedding (shot_id, corpus_id, vector) FROM STDIN WITH (FORMAT BINARY)"
-        ) as copy:
-            copy.set_types(["int8", "int8", "vector"])
-            for shot_id, vector in zip(shot_ids, vectors, strict=True):
-                copy.write_row((shot_id, corpus_id, vector))
+        ) as copy,
+    ):
+        copy.set_types(["int8", "int8", "vector"])
+        for shot_id, vector in zip(shot_ids, vectors, strict=True):
+            copy.write_row((shot_id, corpus_id, vector))

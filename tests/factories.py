@@ -48,3 +48,24 @@ def make_project(corpus, creator, name: str = "project") -> Project:
     project = Project.objects.create(corpus=corpus, name=name, created_by=creator)
     Membership.objects.create(project=project, user=creator, role=Role.MANAGER)
     return project
+
+
+def make_embedded_corpus(name: str = "planted", n: int = 300, dim: int = 16, seed: int = 0):
+    """A corpus of n shots whose vectors carry a planted concept along axis 0.
+
+    Returns (corpus, shot ids, truth) where truth[i] says whether shot i has the concept.
+    """
+    import numpy as np
+
+    from models_app.services import ShotRecord, shots_replace
+
+    rng = np.random.default_rng(seed)
+    truth = rng.random(n) < 0.3
+    vectors = rng.normal(size=(n, dim)).astype(np.float32)
+    vectors[:, 0] += np.where(truth, 2.5, -2.5)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    corpus = make_corpus(name, dim=dim)
+    video = VideoFactory(corpus=corpus)
+    records = [ShotRecord(start_frame=i * 10, end_frame=i * 10 + 10, start_s=i, end_s=i + 1) for i in range(n)]
+    shot_ids = shots_replace(video=video, shots=records, vectors=vectors)
+    return corpus, shot_ids, truth

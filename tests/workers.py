@@ -24,6 +24,11 @@ def test_database_url() -> str:
 
 @contextmanager
 def celery_worker(queues: str = "default", extra_env: dict | None = None):
+    """A worker process on `queues`. Messages left by earlier tests (whose rows were rolled back) are
+    purged first."""
+    from va_site.celery import app
+
+    app.control.purge()
     env = {**os.environ, "DATABASE_URL": test_database_url(), **(extra_env or {})}
     command = [sys.executable, "-m", "celery", "-A", "va_site", "worker", "-Q", queues, "-P", "solo"]
     command += ["--without-gossip", "--without-mingle", "--loglevel", "INFO", "-n", f"test-{time.time_ns()}@%h"]
