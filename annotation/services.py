@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from annotation import realtime, training
 from annotation.access import CAN_LABEL, CAN_MANAGE, CAN_REVIEW, access_corpus, access_project
@@ -203,3 +204,21 @@ def video_upload(*, user, corpus_id: int, uploaded) -> Video:
         target.unlink(missing_ok=True)
         raise
     return video
+
+
+@transaction.atomic
+def version_publish(*, user, project_id: int, version_id: int) -> ClassifierVersion:
+    """Make a ready version the one downstream systems get; the previously published one stops being so."""
+    project, _ = access_project(user, project_id, allowed=CAN_MANAGE, lock=True)
+    version = ClassifierVersion.objects.filter(pk=version_id, project=project).first()
+    if version is None:
+        raise NotFound("version not found")
+    if version.status != ClassifierVersion.Status.READY:
+        raise ValidationError({"version": f"version {version.number} is {version.status}, not ready"})
+    ClassifierVersion.objects.filter(project=project, published=True).exclude(pk=version.pk).update(published=False)
+    if not version.published:
+        version.published, version.published_at = True, timezone.now()
+        version.save(update_fields=["published", "published_at"])
+    payload = {"version_id": version.id, "number": version.number}
+    transaction.on_commit(lambda: realtime.project_event_send(project.id, "version.published", payload), robust=True)
+    return version
