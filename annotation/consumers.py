@@ -35,12 +35,11 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
         if content.get("type") == "ping":
             await self.send_json({"type": "pong"})
 
-    # Group events: "labels.changed" → labels_changed, "feeds.updated" → feeds_updated, ...
-    async def labels_changed(self, event):
+    # Group events are forwarded as they are ("labels.changed" → labels_changed, …).
+    async def forward(self, event):
         await self.send_json(event)
 
-    async def feeds_updated(self, event):
-        await self.send_json(event)
+    labels_changed = feeds_updated = metrics_updated = training_failed = version_published = forward
 
 
 class CorpusConsumer(AsyncJsonWebsocketConsumer):

@@ -20,5 +20,6 @@ def project_event_send(project_id: int, event_type: str, payload: dict) -> None:
     layer = get_channel_layer()
     try:
         async_to_sync(layer.group_send)(project_group(project_id), {"type": event_type, **payload})
+        logger.debug("pushed %s to %s", event_type, project_group(project_id))
     except Exception:
         logger.exception("could not push %s to project %s", event_type, project_id)

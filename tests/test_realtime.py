@@ -107,3 +107,20 @@ def test_ping_is_answered(world):
         return reply
 
     assert async_to_sync(scenario)() == {"type": "pong"}
+
+
+def test_an_idle_socket_still_receives_after_the_blocking_read_window(world):
+    """Regression: Redis reads block 5 s at a time; a push after a longer idle spell must arrive."""
+    socket = socket_for(world.users["viewer"], world.project.id)
+
+    async def scenario():
+        assert (await socket.connect())[0]
+        assert await socket.receive_nothing(timeout=6.5)
+        await sync_to_async(label_set)(
+            user=world.users["annotator"], project_id=world.project.id, shot_id=world.shot.id, value="positive"
+        )
+        event = await socket.receive_json_from(timeout=10)
+        await socket.disconnect()
+        return event
+
+    assert async_to_sync(scenario)()["type"] == "labels.changed"

@@ -125,7 +125,7 @@ def test_labels_trigger_a_retrain_pushed_to_the_projects_socket(planted):
                 return event
         raise AssertionError("no feeds.updated")
 
-    with celery_worker("default"):
+    with celery_worker("default", purge=False):
         event = async_to_sync(scenario)()
     version = ClassifierVersion.objects.get(pk=event["version_id"])
     assert version.project_id == project.id and version.status == "ready"

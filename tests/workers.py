@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,18 +24,26 @@ def test_database_url() -> str:
 
 
 @contextmanager
-def celery_worker(queues: str = "default", extra_env: dict | None = None):
-    """A worker process on `queues`. Messages left by earlier tests (whose rows were rolled back) are
-    purged first."""
+def celery_worker(queues: str = "default", extra_env: dict | None = None, purge: bool = True):
+    """A worker process on `queues`. With `purge`, messages left by earlier tests (whose rows were
+    rolled back) are dropped first, so enqueue a test's own tasks after entering."""
     from va_site.celery import app
 
-    app.control.purge()
+    if purge:
+        app.control.purge()
     env = {**os.environ, "DATABASE_URL": test_database_url(), **(extra_env or {})}
     command = [sys.executable, "-m", "celery", "-A", "va_site", "worker", "-Q", queues, "-P", "solo"]
     command += ["--without-gossip", "--without-mingle", "--loglevel", "INFO", "-n", f"test-{time.time_ns()}@%h"]
-    proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # Output goes to a file, never an unread pipe (a full pipe blocks the worker mid-task).
+    log = tempfile.NamedTemporaryFile("w+", prefix="celery-worker-", suffix=".log", delete=False)  # noqa: SIM115
+    proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True)
+    proc.log_path = log.name
     try:
         yield proc
+    except BaseException:
+        log.flush()
+        print(f"--- worker log ({log.name}) ---\n" + Path(log.name).read_text()[-6000:])
+        raise
     finally:
         proc.terminate()
         try:

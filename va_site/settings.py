@@ -141,7 +141,12 @@ STORAGES = {
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("VA_CHANNEL_PREFIX", "va")},
+        # channels-redis blocks 5 s per read (BZPOPMIN) and redis-py 8 times reads out after 5 s by default:
+        # without a longer socket timeout an idle socket's receive dies and pushes are lost.
+        "CONFIG": {
+            "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+            "prefix": os.environ.get("VA_CHANNEL_PREFIX", "va"),
+        },
     }
 }
 
@@ -157,12 +162,18 @@ CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("VA_TASK_SOFT_TIME_LIMIT", "180
 CELERY_TASK_TIME_LIMIT = int(os.environ.get("VA_TASK_TIME_LIMIT", "2100"))
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300}
+# A task whose worker died is redelivered after this long (it must exceed the longest task).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("VA_BROKER_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 300))
+}
 CELERY_RESULT_EXPIRES = 3600
 
 # --- Embedding models (used by the ingestion pipeline; see README).
 VA_EMBEDDING_MODEL = os.environ.get("VA_EMBEDDING_MODEL", "ViT-B-32")
 VA_EMBEDDING_PRETRAINED = os.environ.get("VA_EMBEDDING_PRETRAINED", "openai")
+VA_SHOT_MIN_SECONDS = float(os.environ.get("VA_SHOT_MIN_SECONDS", "0.5"))
+VA_SHOT_MAX_SECONDS = float(os.environ.get("VA_SHOT_MAX_SECONDS", "15"))
+VA_SAMPLES_PER_SHOT = int(os.environ.get("VA_SAMPLES_PER_SHOT", "3"))
 
 VA_MAX_UPLOAD_BYTES = int(os.environ.get("VA_MAX_UPLOAD_MB", "4096")) * 2**20
 
