@@ -29,7 +29,6 @@ from models_app.matrix_store import clusters_for, matrix_for
 logger = logging.getLogger(__name__)
 
 RETRAIN_COOLDOWN_MS = 1000
-FEED_SIZE = 200
 LOCK_TIMEOUT_S = 120
 PENDING_TTL_MS = 60_000  # a queued retrain lost with its broker must not block scheduling forever
 
@@ -118,7 +117,7 @@ def _train_and_store(project: Project, shot_ids: np.ndarray, y: np.ndarray, last
         scores,
         matrix.shot_ids,
         labeled,
-        sizes=learning.FeedSizes.uniform(FEED_SIZE),
+        sizes=learning.FeedSizes.uniform(settings.VA_FEED_SIZE),
         seed=learning.seed_from(f"{project.id}:{number}"),
     )
     timings["score_and_feeds_ms"] = _ms(t)

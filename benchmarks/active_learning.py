@@ -29,6 +29,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     src.add_argument("--keys", help="CSV of keys row-aligned with the embeddings (when not found beside them)")
     src.add_argument("--labels-dir", help="folder of {label}.json (VA's agg/)")
     src.add_argument("--text-embeddings", help="JSON {label: vector} for the zero-shot strategies")
+    src.add_argument(
+        "--text-model",
+        help="or encode each label's name with this open_clip model's text tower (MODEL[:PRETRAINED_TAG_OR_PATH]); "
+        "it must be the model the embeddings came from",
+    )
     src.add_argument("--labels", help="comma-separated subset of labels")
     src.add_argument("--synthetic", action="store_true", help="a synthetic corpus with planted concepts")
     src.add_argument("--synthetic-labels", type=int, default=3)
@@ -47,6 +52,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def with_text_encoder(truth, spec: str):
+    """Zero-shot vectors from the CLIP text encoder: each label's name, underscores as spaces."""
+    import dataclasses
+
+    from models_app.embedding import load_embedder
+
+    model, _, pretrained = spec.partition(":")
+    embedder = load_embedder(model, pretrained or None, strict=bool(pretrained))
+    names = sorted(truth.labels)
+    vectors = embedder.embed_texts([name.replace("_", " ") for name in names])
+    if vectors.shape[1] != truth.vectors.shape[1]:
+        raise SystemExit(
+            f"{model} makes {vectors.shape[1]}-d text vectors; the embeddings are {truth.vectors.shape[1]}-d"
+        )
+    return dataclasses.replace(truth, text_embeddings=dict(zip(names, vectors, strict=True)))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     labels = args.labels.split(",") if args.labels else None
@@ -57,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         truth = load_ground_truth(
             args.embeddings, args.labels_dir, text_embeddings=args.text_embeddings, keys_path=args.keys, labels=labels
         )
+        if args.text_model:
+            truth = with_text_encoder(truth, args.text_model)
     ns = tuple(int(n) for n in args.ns.split(","))
     seeds = tuple(range(args.seeds))
     if args.quick:

@@ -35,7 +35,7 @@ from models_app.embedding import TEST_MODEL_NAME, Embedder, load_embedder
 from models_app.ingest import ingest_video
 from models_app.ingest.frames import decode_frames
 from models_app.ingest.shots import ShotDetector
-from tests.ingest.videos import SyntheticVideo, make_video
+from models_app.ingest.synthetic import SyntheticVideo, make_video
 
 FPS, WIDTH, HEIGHT = 24, 640, 360
 MODELS = ((TEST_MODEL_NAME, "checkpoint"), ("ViT-B-32", None))

@@ -47,3 +47,34 @@ def test_upload_without_a_file(client, world):
     client.force_login(world.users["manager"])
     response = client.post(f"/corpora/{world.project.corpus_id}/videos/", {})
     assert response.status_code == 400
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ingestion_progress_reaches_the_corpus_socket(world):
+    from asgiref.sync import async_to_sync, sync_to_async
+
+    from models_app.services import video_progress_set
+    from tests.test_realtime import socket_for
+
+    video = world.shot.video
+    path = f"/ws/corpora/{world.project.corpus_id}/"
+    member = socket_for(world.users["viewer"], world.project.id, path=path)
+    outsider = socket_for(world.users["outsider"], world.project.id, path=path)
+
+    async def scenario():
+        assert (await member.connect())[0]
+        refused = await outsider.connect()
+        await outsider.disconnect()
+        await sync_to_async(video_progress_set)(video=video, status="embedding", progress=42)
+        event = await member.receive_json_from(timeout=10)
+        await member.disconnect()
+        return refused, event
+
+    refused, event = async_to_sync(scenario)()
+    assert refused[0] is False
+    assert (event["type"], event["video_id"], event["status"], event["progress"]) == (
+        "ingest.progress",
+        video.id,
+        "embedding",
+        42,
+    )

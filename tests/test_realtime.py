@@ -12,14 +12,14 @@ from va_site.asgi import application
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def socket_for(user, project_id):
+def socket_for(user, project_id, path=None):
     """A communicator carrying the user's session cookie. Call it before entering async code."""
     headers = [(b"origin", b"http://localhost")]
     if user is not None:
         client = Client()
         client.force_login(user)
         headers.append((b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()))
-    return WebsocketCommunicator(application, f"/ws/projects/{project_id}/", headers=headers)
+    return WebsocketCommunicator(application, path or f"/ws/projects/{project_id}/", headers=headers)
 
 
 def test_member_receives_labels_changed_after_commit(world):
@@ -91,6 +91,7 @@ def test_non_members_and_anonymous_are_refused(world, who, project, code):
 
     async def scenario():
         connected, close_code = await socket.connect()
+        await socket.disconnect()  # let the app finish before the loop closes
         return connected, close_code
 
     assert async_to_sync(scenario)() == (False, code)

@@ -112,6 +112,10 @@ def main(argv: list[str] | None = None) -> int:
         service_env, servers = services_from_environment(var_dir)
         env = {**os.environ, **service_env, "VA_VAR_DIR": str(var_dir), "PYTHONUNBUFFERED": "1"}
         env.setdefault("DEBUG", "1")
+        if "VA_EMBEDDING_MODEL" not in os.environ:
+            # Offline demo: the small test architecture (weights made locally), said plainly.
+            env["VA_EMBEDDING_MODEL"] = "va-test-tiny"
+            say("embedding model: va-test-tiny (TEST model, random weights; set VA_EMBEDDING_MODEL for real ones)")
         env.setdefault("DJANGO_SETTINGS_MODULE", "va_site.settings")
         if "DATABASE_URL" in service_env:
             say(f"PostgreSQL (embedded, pgvector) ready, data in {var_dir / 'pg'}")
@@ -120,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         say("applying migrations…")
         manage(env, "migrate", "--noinput", "-v", "0")
         manage(env, "collectstatic", "--noinput", "-v", "0")
+        manage(env, "ingest", "--resume")  # videos a crash or Ctrl-C left half-done
         manage(env, "seed_demo")
         for name, command in child_commands(args.host, args.port, workers=not args.no_workers).items():
             # Own session: a terminal Ctrl-C reaches only us, and we stop children in order.

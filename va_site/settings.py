@@ -174,6 +174,7 @@ VA_EMBEDDING_PRETRAINED = os.environ.get("VA_EMBEDDING_PRETRAINED", "openai")
 VA_SHOT_MIN_SECONDS = float(os.environ.get("VA_SHOT_MIN_SECONDS", "0.5"))
 VA_SHOT_MAX_SECONDS = float(os.environ.get("VA_SHOT_MAX_SECONDS", "15"))
 VA_SAMPLES_PER_SHOT = int(os.environ.get("VA_SAMPLES_PER_SHOT", "3"))
+VA_FEED_SIZE = int(os.environ.get("VA_FEED_SIZE", "200"))  # shots stored per feed and version (≤ 500)
 
 VA_MAX_UPLOAD_BYTES = int(os.environ.get("VA_MAX_UPLOAD_MB", "4096")) * 2**20
 

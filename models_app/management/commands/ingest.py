@@ -36,12 +36,21 @@ class Command(BaseCommand):
     help = "Queue video files for ingestion (decode, shots, thumbnails, previews, embeddings)."
 
     def add_arguments(self, parser):
-        parser.add_argument("paths", nargs="+", help="files, folders or glob patterns")
-        parser.add_argument("--corpus", required=True, help="corpus name (created with the configured model)")
+        parser.add_argument("paths", nargs="*", help="files, folders or glob patterns")
+        parser.add_argument("--corpus", help="corpus name (created with the configured model)")
+        parser.add_argument(
+            "--resume", action="store_true", help="re-queue every unfinished video (after a crash or restart)"
+        )
         parser.add_argument("--wait", action="store_true", help="show progress until every video is done")
         parser.add_argument("--force", action="store_true", help="re-ingest videos that are already done")
 
-    def handle(self, *args, paths, corpus, wait, force, **options):
+    def handle(self, *args, paths, corpus, wait, force, resume, **options):
+        if resume:
+            self.resume()
+            if not paths:
+                return
+        if not paths or not corpus:
+            raise CommandError("give PATH... and --corpus NAME (or --resume)")
         sources = expand(paths)
         target = Corpus.objects.filter(name=corpus).first() or self.create_corpus(corpus)
         if target.is_test_model:
@@ -58,6 +67,18 @@ class Command(BaseCommand):
         )
         if wait and queued:
             self.wait([v.id for v in queued])
+
+    def resume(self) -> None:
+        """Videos left queued or half-done (a worker killed, the broker flushed) go back on the queue.
+        The task is idempotent, so a video that was in fact still queued is only ingested once."""
+        unfinished = Video.objects.exclude(status__in=FINISHED).select_related("corpus")
+        by_corpus: dict[Corpus, list[str]] = {}
+        for video in unfinished:
+            by_corpus.setdefault(video.corpus, []).append(video.source)
+        for target, sources in by_corpus.items():
+            video_enqueue(corpus=target, sources=sources)
+        if by_corpus:
+            self.stdout.write(f"re-queued {sum(map(len, by_corpus.values()))} unfinished video(s)")
 
     def create_corpus(self, name: str) -> Corpus:
         config = embedders.configured_embedding()
