@@ -161,6 +161,29 @@ def main() -> None:
         ratio=round(float(np.mean(recalls)), 4),
         n=n,
     )
+    from models_app import search
+
+    default_ef = search.EF_SEARCH_MIN
+    for ef in (50, 100, 400, 800):  # the recall/latency trade-off around the app's default
+        search.EF_SEARCH_MIN = ef
+        latencies, recalls = [], []
+        for query in queries:
+            started = time.perf_counter()
+            hits = vector_search(corpus=corpus, vector=query, limit=k)
+            latencies.append((time.perf_counter() - started) * 1000)
+            truth = set(shot_ids[np.argpartition(-(vectors @ query), k)[:k]].tolist())
+            recalls.append(len(truth & {h.shot_id for h in hits}) / k)
+        emit(
+            bench="search",
+            metric=f"recall_at_50_ef{ef}",
+            value=round(float(np.mean(recalls)), 4),
+            unit="fraction",
+            baseline=1.0,
+            ratio=round(float(np.mean(recalls)), 4),
+            n=n,
+            latency_p50_ms=round(percentile(latencies, 50), 2),
+        )
+    search.EF_SEARCH_MIN = default_ef
     for model in ("va-test-tiny", "ViT-B-32"):
         emit(
             bench="search",

@@ -3,6 +3,7 @@ then written all at once (one transaction) or not at all."""
 
 import csv
 from collections import defaultdict
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +12,9 @@ from django.db import transaction
 
 from models_app.learning.readers import read_embeddings
 from models_app.models import Corpus, Video
-from models_app.services import ShotRecord, shots_replace
+from models_app.services import ShotRecord, hnsw_index_rebuilt_after, shots_replace
+
+BULK_ROWS = 20_000  # from here on, building the HNSW index once beats inserting into it
 
 
 class EmbeddingImportError(ValueError):
@@ -90,6 +93,13 @@ def embeddings_import(*, corpus: Corpus, keys: list[str], vectors: np.ndarray, s
     by_video: dict[str, list[int]] = defaultdict(list)
     for row, key in enumerate(keys):
         by_video[spans[key].video].append(row)
+    bulk = hnsw_index_rebuilt_after(corpus) if len(keys) >= BULK_ROWS else nullcontext()
+    with bulk:
+        _write_videos(corpus, keys, vectors, spans, by_video)
+    return len(keys)
+
+
+def _write_videos(corpus, keys, vectors, spans, by_video) -> None:
     for video_key, rows in by_video.items():
         rows.sort(key=lambda r: spans[keys[r]].start_frame)
         video, _ = Video.objects.update_or_create(
@@ -105,7 +115,6 @@ def embeddings_import(*, corpus: Corpus, keys: list[str], vectors: np.ndarray, s
             for r in rows
         ]
         shots_replace(video=video, shots=shots, vectors=vectors[rows])
-    return len(keys)
 
 
 def load_files(embeddings: str, *, keys_path: str | None, shots_path: str) -> tuple[list[str], np.ndarray, dict]:

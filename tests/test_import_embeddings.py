@@ -114,3 +114,20 @@ def test_dimension_mismatch_with_an_existing_corpus_imports_nothing(tmp_path):
     with pytest.raises(CommandError, match="6"):
         call_command("import_embeddings", str(write_npy(tmp_path, vectors(dim=8))), "--shots", shots, "--corpus", "va")
     assert Shot.objects.count() == before
+
+
+def test_a_bulk_import_rebuilds_the_hnsw_index_once(tmp_path, monkeypatch):
+    """Above BULK_ROWS the corpus index is dropped, the rows loaded, and the index built again."""
+    from django.db import connection
+
+    from models_app import imports
+    from models_app.services import hnsw_index_name
+
+    monkeypatch.setattr(imports, "BULK_ROWS", 1)
+    path = write_npy(tmp_path, vectors())
+    call_command("import_embeddings", str(path), "--shots", str(shot_table(tmp_path / "shots.csv")), "--corpus", "va")
+    corpus = Corpus.objects.get(name="va")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [hnsw_index_name(corpus.id)])
+        assert cursor.fetchone() is not None
+    assert ShotEmbedding.objects.filter(corpus=corpus).count() == len(KEYS)
