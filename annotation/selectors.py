@@ -6,7 +6,7 @@ from django.db.models import Count, Q, QuerySet
 
 from annotation.access import CAN_VIEW, access_corpus, access_project, role_of
 from annotation.errors import NotFound, RoleRequired
-from annotation.models import Label, LabelEvent, Membership, Project, Role
+from annotation.models import ClassifierVersion, Label, LabelEvent, Membership, Project, Role
 from models_app.models import Corpus, Shot, Video
 
 
@@ -106,3 +106,9 @@ def user_can_view_corpus(*, user, corpus_id: int) -> bool:
     except NotFound:
         return False
     return True
+
+
+def version_list(*, user, project_id: int, limit: int = 20) -> list[ClassifierVersion]:
+    """The project's latest classifier versions, failed ones included (they say why)."""
+    project, _ = access_project(user, project_id, allowed=CAN_VIEW)
+    return list(ClassifierVersion.objects.filter(project=project).defer("weights", "feeds", "trained_on")[:limit])

@@ -8,6 +8,11 @@ urlpatterns = [
     path("projects/<int:project_id>/labels/", views.label_create, name="label-create"),
     path("projects/<int:project_id>/members/", views.project_members, name="project-members"),
     path("projects/<int:project_id>/shots/<int:shot_id>/history/", views.shot_history, name="shot-history"),
+    path(
+        "projects/<int:project_id>/versions/<int:version_id>/publish/",
+        views.version_publish,
+        name="version-publish",
+    ),
     path("corpora/<int:corpus_id>/", views.corpus_detail, name="corpus-detail"),
     path("corpora/<int:corpus_id>/videos/", views.corpus_upload, name="corpus-upload"),
     path("corpora/<int:corpus_id>/progress/", views.corpus_progress, name="corpus-progress"),

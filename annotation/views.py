@@ -45,6 +45,7 @@ def project_detail(request, project_id: int):
             "view": view,
             "project": view.project,
             "labels": selectors.label_list(user=request.user, project_id=project_id)[:50],
+            "versions": selectors.version_list(user=request.user, project_id=project_id),
             "label_values": LabelValue.choices,
         },
     )
@@ -150,3 +151,13 @@ def corpus_upload(request, corpus_id: int):
     if errors:
         return HttpResponse("\n".join(errors), status=400, content_type="text/plain")
     return redirect("corpus-detail", corpus_id=corpus_id)
+
+
+@login_required
+@require_POST
+def version_publish(request, project_id: int, version_id: int):
+    try:
+        services.version_publish(user=request.user, project_id=project_id, version_id=version_id)
+    except ValidationError as exc:
+        return HttpResponse(_error_text(exc), status=400, content_type="text/plain")
+    return redirect("project-detail", project_id=project_id)

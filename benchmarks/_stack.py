@@ -7,6 +7,7 @@ import atexit
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -40,6 +41,7 @@ def boot(name: str) -> Path:
         shutil.rmtree(var_dir, ignore_errors=True)
 
     atexit.register(cleanup)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the atexit clean-up on `kill` too
     import django
 
     django.setup()

@@ -113,3 +113,19 @@ def test_zero_shot_text_search_through_the_clip_text_encoder(db, settings, tmp_p
     assert {h.shot_id for h in hits} == {shot_ids[i] for i in planted_rows}
     with pytest.raises(ValueError, match="empty"):
         scores.project_search(user=viewer, project_id=project.id, text="   ")
+
+
+def test_project_page_lists_versions_failed_ones_with_their_error_and_managers_publish(trained, client):
+    project, _, _, annotator, version = trained
+    ClassifierVersion.objects.create(project=project, number=2, status="failed", error="ValueError: no vectors")
+    client.force_login(annotator)
+    page = client.get(f"/projects/{project.id}/").content.decode()
+    assert 'data-version="1" data-status="ready"' in page and "ValueError: no vectors" in page
+    assert "Publish" not in page
+    url = f"/projects/{project.id}/versions/{version.id}/publish/"
+    assert client.post(url).status_code == 403
+    client.force_login(project.created_by)
+    assert "Publish" in client.get(f"/projects/{project.id}/").content.decode()
+    assert client.post(url).status_code == 302
+    version.refresh_from_db()
+    assert version.published
