@@ -199,7 +199,7 @@ def version_metrics_run(version_id: int) -> dict:
         n_unsure=n_unsure,
         seed=version.number,
     ).to_dict()
-    result["computed_at"] = timezone.now().isoformat()
+    result = {**version.metrics, **result, "computed_at": timezone.now().isoformat()}
     ClassifierVersion.objects.filter(pk=version.pk).update(metrics=result)
     realtime.project_event_send(project.id, "metrics.updated", {"version_id": version.id, "number": version.number})
     return result

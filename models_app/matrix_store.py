@@ -31,12 +31,14 @@ def matrix_dir(corpus_id: int) -> Path:
 
 
 def matrix_version(corpus: Corpus) -> str:
-    return f"v{corpus.vectors_version}"
+    """Changes with the vectors, and differs between two corpora that happen to share an id (a database
+    recreated under the same var/ folder), so a snapshot on disk is never mistaken for another's."""
+    return f"{corpus.created_at.timestamp():.6f}-v{corpus.vectors_version}"
 
 
 def matrix_for(corpus_id: int) -> CorpusMatrix:
     """The current matrix of a corpus: from this process' cache, the shared snapshot, or rebuilt."""
-    version = matrix_version(Corpus.objects.only("vectors_version").get(pk=corpus_id))
+    version = matrix_version(Corpus.objects.only("vectors_version", "created_at").get(pk=corpus_id))
     with _cache_lock:
         cached = _cache.get(corpus_id)
         if cached is not None and cached.version == version:
@@ -63,7 +65,8 @@ def _rebuild(corpus_id: int, directory: Path) -> None:
             # FOR SHARE: every write of vectors also updates the corpus row (vectors_version) before it
             # commits, so none can commit while we count and read: count and rows agree.
             corpus = Corpus.objects.raw(
-                "SELECT id, dim, vectors_version FROM models_app_corpus WHERE id = %s FOR SHARE", [corpus_id]
+                "SELECT id, dim, vectors_version, created_at FROM models_app_corpus WHERE id = %s FOR SHARE",
+                [corpus_id],
             )[0]
             version = matrix_version(corpus)
             if stored_version(directory) == version:

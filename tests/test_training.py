@@ -1,5 +1,6 @@
 """Retrain-on-label: the version it stores, its feeds, metrics, failures, debouncing, and the push."""
 
+import math
 import time
 
 import numpy as np
@@ -102,8 +103,10 @@ def test_label_burst_trains_at_most_twice_and_the_last_sees_every_label(planted)
             time.sleep(0.2)
         time.sleep(training.RETRAIN_COOLDOWN_MS / 1000 + 1)  # anything still queued would have run by now
     versions = list(ClassifierVersion.objects.filter(project=project))
-    assert burst_s < 1.0, "the burst must fit in a second for this check to mean anything"
-    assert 1 <= len(versions) <= 2
+    # One leading training, then at most one trailing training per cooldown the burst spans: a burst
+    # within one second (the usual case here) gives at most 2; a slowed-down machine may stretch it.
+    cooldown_s = training.RETRAIN_COOLDOWN_MS / 1000
+    assert 1 <= len(versions) <= 1 + math.ceil(burst_s / cooldown_s), (len(versions), burst_s)
     assert sorted(versions[0].trained_on["shot_ids"]) == sorted(labeled)
 
 
@@ -129,3 +132,21 @@ def test_labels_trigger_a_retrain_pushed_to_the_projects_socket(planted):
         event = async_to_sync(scenario)()
     version = ClassifierVersion.objects.get(pk=event["version_id"])
     assert version.project_id == project.id and version.status == "ready"
+
+
+def test_a_recreated_corpus_reusing_an_id_never_gets_the_old_matrix(db):
+    """A database recreated under the same var/ folder restarts ids: the snapshot stamp must differ."""
+    from models_app.matrix_store import matrix_for
+    from models_app.models import Corpus
+    from models_app.services import ShotRecord, shots_replace
+    from tests.factories import VideoFactory
+
+    corpus, old_ids, _ = make_embedded_corpus("first", n=40)
+    assert matrix_for(corpus.id).shot_ids.tolist() == sorted(old_ids)
+    corpus_id = corpus.id
+    Corpus.objects.filter(pk=corpus_id).delete()
+    again = Corpus.objects.create(id=corpus_id, name="second", embedding_model="test-arch", dim=16)
+    records = [ShotRecord(start_frame=i, end_frame=i + 1, start_s=i, end_s=i + 1) for i in range(10)]
+    new_ids = shots_replace(video=VideoFactory(corpus=again), shots=records, vectors=np.eye(10, 16, dtype=np.float32))
+    assert again.refresh_from_db() or Corpus.objects.get(pk=corpus_id).vectors_version == 1
+    assert matrix_for(corpus_id).shot_ids.tolist() == sorted(new_ids)
