@@ -80,18 +80,23 @@ def retrain_run(project_id: int) -> ClassifierVersion | None:
         if project is None:
             return None
         last_event_id = LabelEvent.objects.filter(project_id=project_id).aggregate(m=Max("id"))["m"] or 0
-        shot_ids, y = learning.consensus_arrays(training_votes(project_id))
+        votes = list(training_votes(project_id))
+        shot_ids, y = learning.consensus_arrays(votes)
         if y.all() or not y.any():
             logger.info("project %s: waiting for a positive and a negative label", project_id)
             return None
         try:
-            return _train_and_store(project, shot_ids, y, last_event_id)
+            # Feeds skip every labeled shot, unsure and tied ones included: all shots with a vote.
+            labeled = np.unique(np.fromiter((vote[0] for vote in votes), dtype=np.int64, count=len(votes)))
+            return _train_and_store(project, shot_ids, y, labeled, last_event_id)
         except Exception as exc:
             logger.exception("retrain of project %s failed", project_id)
             return _store_failure(project, exc, last_event_id)
 
 
-def _train_and_store(project: Project, shot_ids: np.ndarray, y: np.ndarray, last_event_id: int) -> ClassifierVersion:
+def _train_and_store(
+    project: Project, shot_ids: np.ndarray, y: np.ndarray, labeled: np.ndarray, last_event_id: int
+) -> ClassifierVersion:
     timings = {}
     started = time.perf_counter()
     matrix = matrix_for(project.corpus_id)
@@ -109,9 +114,6 @@ def _train_and_store(project: Project, shot_ids: np.ndarray, y: np.ndarray, last
     timings["train_ms"] = _ms(t)
     t = time.perf_counter()
     scores = learning.score_matrix(matrix.vectors, probe.weights, probe.bias)
-    labeled = np.fromiter(
-        Label.objects.filter(project=project).values_list("shot_id", flat=True).distinct(), dtype=np.int64
-    )
     number = _next_number(project.id)
     feeds = learning.build_feeds(
         scores,

@@ -20,7 +20,8 @@ import time
 
 import numpy as np
 
-from benchmarks._stack import boot, clustered_vectors, emit, percentile, start, start_worker, wait_for
+from benchmarks._stack import boot, clustered_vectors, emit, percentile, start, start_worker
+from va_site.embedded import wait_for_http
 
 
 def free_port() -> int:
@@ -155,7 +156,7 @@ def main() -> None:
         ],
         "web",
     )
-    if not wait_for(lambda: _port_open(port), timeout=60):
+    if not wait_for_http("127.0.0.1", port, timeout=60):
         raise SystemExit("the ASGI server did not start")
     from annotation.training import RETRAIN_COOLDOWN_MS
 
@@ -195,14 +196,6 @@ def main() -> None:
         n_shots=args.n,
         note="includes building the corpus matrix from PostgreSQL",
     )
-
-
-def _port_open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 if __name__ == "__main__":
