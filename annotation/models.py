@@ -61,6 +61,7 @@ class LabelSource(models.TextChoices):
     RANDOM = "random"
     REVIEW = "review"
     API = "api"
+    UNDO = "undo"
     OTHER = "other"
 
 
@@ -128,9 +129,12 @@ class LabelEvent(models.Model):
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="label_events")
     shot = models.ForeignKey(Shot, on_delete=models.PROTECT, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    label = models.ForeignKey(Label, on_delete=models.PROTECT, related_name="events")
+    # No database constraint: undoing a first label deletes the Label, and its events must outlive it.
+    label = models.ForeignKey(
+        Label, on_delete=models.DO_NOTHING, db_constraint=False, related_name="events", help_text="may be deleted"
+    )
     old_value = models.CharField(max_length=16, choices=LabelValue.choices, blank=True)
-    new_value = models.CharField(max_length=16, choices=LabelValue.choices)
+    new_value = models.CharField(max_length=16, choices=LabelValue.choices, blank=True, help_text="empty: cleared")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     # Provenance: what the annotator was looking at.
     source = models.CharField(max_length=32, choices=LabelSource.choices, default=LabelSource.OTHER)
@@ -141,6 +145,10 @@ class LabelEvent(models.Model):
     score = models.FloatField(null=True, blank=True, help_text="model score shown")
     rank = models.PositiveIntegerField(null=True, blank=True, help_text="position in the feed or result list")
     page = models.CharField(max_length=200, blank=True, help_text="UI page or API client")
+    # Set on an undo event; unique, so one change is undone at most once even under racing undos.
+    undoes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="undone_by", help_text="undone event"
+    )
 
     class Meta:
         ordering = ["id"]

@@ -1,13 +1,19 @@
 """Every read the views, API and consumers use, already scoped to what the user may see."""
 
+import json
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
-from django.db.models import Count, Q, QuerySet
+import numpy as np
+from django.conf import settings
+from django.db.models import Count, Max, Q, QuerySet
+from django.db.models.fields.json import KT
 
 from annotation.access import CAN_VIEW, access_corpus, access_project, role_of
 from annotation.errors import NotFound, RoleRequired
-from annotation.models import ClassifierVersion, Label, LabelEvent, Membership, Project, Role
-from models_app.models import Corpus, Shot, Video
+from annotation.models import ClassifierVersion, Label, LabelEvent, LabelSource, LabelValue, Membership, Project, Role
+from models_app import learning
+from models_app.models import Corpus, Shot, ShotEmbedding, Video
 
 
 def project_list(*, user) -> QuerySet[Project]:
@@ -72,6 +78,168 @@ def shot_label_history(*, user, project_id: int, shot_id: int) -> QuerySet[Label
     if not Shot.objects.filter(pk=shot_id, video__corpus_id=project.corpus_id).exists():
         raise NotFound("shot not found in this project's corpus")
     return LabelEvent.objects.filter(project=project, shot_id=shot_id).select_related("user").order_by("id")
+
+
+def media_url(path: str) -> str:
+    return settings.MEDIA_URL.rstrip("/") + "/" + path if path else ""
+
+
+@dataclass(frozen=True)
+class ShotCard:
+    """One shot as a card: what it is, who labeled it how, what the model thinks, and where it was shown."""
+
+    shot: Shot
+    my_label: str  # "" when I have not labeled it
+    others: dict  # {"positive": n, "negative": n, "unsure": n} over the other annotators
+    consensus: str  # "positive" | "negative" | "" (no training label yet)
+    model_score: float | None  # probability under the latest ready version
+    provenance: dict  # posted back with a label: source, query, rank, score, classifier_version
+
+    @property
+    def thumbnail_url(self) -> str:
+        return media_url(self.shot.thumbnail)
+
+    @property
+    def preview_url(self) -> str:
+        return media_url(self.shot.preview)
+
+    def _given(self) -> dict:
+        return {k: v for k, v in self.provenance.items() if v not in (None, "")}
+
+    @property
+    def post_values(self) -> str:
+        """JSON for hx-vals: what a label post sends besides the value."""
+        return json.dumps({"shot": self.shot.id, **self._given()})
+
+    @property
+    def provenance_query(self) -> str:
+        return urlencode(self._given())
+
+
+def latest_ready_version(project_id: int) -> ClassifierVersion | None:
+    return (
+        ClassifierVersion.objects.filter(project_id=project_id, status=ClassifierVersion.Status.READY)
+        .only("id", "number", "weights", "bias", "metrics", "project_id")
+        .first()
+    )
+
+
+def model_scores(version: ClassifierVersion | None, shot_ids) -> dict[int, float]:
+    """Probabilities under `version` for a few shots, from their stored vectors."""
+    if version is None or not shot_ids:
+        return {}
+    rows = list(ShotEmbedding.objects.filter(shot_id__in=list(shot_ids)).values_list("shot_id", "vector"))
+    if not rows:
+        return {}
+    vectors = np.stack([np.asarray(v, dtype=np.float32) for _, v in rows])
+    logits = learning.score_matrix(vectors, np.asarray(version.weights, dtype=np.float32), version.bias)
+    return {sid: float(p) for (sid, _), p in zip(rows, learning.sigmoid(logits), strict=True)}
+
+
+def votes_by_shot(project_id: int, shot_ids) -> dict[int, list[tuple]]:
+    votes: dict[int, list[tuple]] = {}
+    rows = Label.objects.filter(project_id=project_id, shot_id__in=list(shot_ids)).values_list(
+        "shot_id", "user_id", "value", "is_review", "updated_at", "user__username"
+    )
+    for row in rows:
+        votes.setdefault(row[0], []).append(row)
+    return votes
+
+
+def consensus_values(votes: dict[int, list[tuple]]) -> dict[int, str]:
+    decided = learning.consensus(row[:5] for rows in votes.values() for row in rows)
+    return {sid: LabelValue.POSITIVE if positive else LabelValue.NEGATIVE for sid, positive in decided.items()}
+
+
+def shot_cards(
+    *,
+    user,
+    project_id: int,
+    shot_ids: list[int],
+    source: str,
+    query: str = "",
+    ranks: dict[int, int] | None = None,
+    scores: dict[int, float] | None = None,
+    version_id: int | None = None,
+) -> list[ShotCard]:
+    """Cards for shots of the project's corpus, in the given order (unknown ids are dropped)."""
+    project, _ = access_project(user, project_id, allowed=CAN_VIEW)
+    shots = Shot.objects.select_related("video").filter(pk__in=shot_ids, video__corpus_id=project.corpus_id)
+    by_id = {shot.id: shot for shot in shots}
+    votes = votes_by_shot(project.id, by_id)
+    consensus_of = consensus_values(votes)
+    model = model_scores(latest_ready_version(project.id), by_id)
+    ranks, scores = ranks or {}, scores or {}
+    cards = []
+    for sid in shot_ids:
+        if sid not in by_id:
+            continue
+        mine, others = "", {value: 0 for value in LabelValue.values}
+        for _shot, voter, value, _review, _at, _name in votes.get(sid, ()):
+            if voter == user.id:
+                mine = value
+            else:
+                others[value] += 1
+        provenance = {"source": source, "query": query, "rank": ranks.get(sid), "score": scores.get(sid)}
+        provenance["classifier_version"] = version_id
+        cards.append(ShotCard(by_id[sid], mine, others, consensus_of.get(sid, ""), model.get(sid), provenance))
+    return cards
+
+
+def shot_detail(*, user, project_id: int, shot_id: int) -> tuple[ShotCard, QuerySet[LabelEvent]]:
+    history = shot_label_history(user=user, project_id=project_id, shot_id=shot_id)
+    cards = shot_cards(user=user, project_id=project_id, shot_ids=[shot_id], source=LabelSource.OTHER)
+    return cards[0], history
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    state: str  # "waiting" (needs both classes) | "training" | "ready" | "failed"
+    number: int | None
+    cv_ap: float | None
+    label_count: int
+    error: str = ""
+
+
+def model_status(*, user, project_id: int) -> ModelStatus:
+    """What the status chip says: is a retrain pending, and how good is the newest model."""
+    project, _ = access_project(user, project_id, allowed=CAN_VIEW)
+    labels = Label.objects.filter(project=project)
+    label_count = labels.count()
+    latest = (
+        ClassifierVersion.objects.filter(project=project)
+        .values("number", "status", "metrics", "error", last_event=KT("trained_on__last_event_id"))
+        .first()
+    )
+    newest_event = LabelEvent.objects.filter(project=project).aggregate(newest=Max("id"))["newest"] or 0
+    both_classes = (
+        labels.filter(value=LabelValue.POSITIVE).exists() and labels.filter(value=LabelValue.NEGATIVE).exists()
+    )
+    if latest is None:
+        return ModelStatus("training" if both_classes else "waiting", None, None, label_count)
+    stale = int(latest["last_event"] or 0) < newest_event
+    if stale and both_classes:
+        state = "training"
+    elif latest["status"] == ClassifierVersion.Status.FAILED:
+        state = "failed"
+    elif not both_classes and latest["status"] != ClassifierVersion.Status.READY:
+        state = "waiting"
+    else:
+        state = "ready"
+    ready = latest if latest["status"] == ClassifierVersion.Status.READY else None
+    if ready is None:
+        ready = (
+            ClassifierVersion.objects.filter(project=project, status=ClassifierVersion.Status.READY)
+            .values("number", "metrics")
+            .first()
+        )
+    return ModelStatus(
+        state=state,
+        number=ready["number"] if ready else None,
+        cv_ap=(ready["metrics"] or {}).get("cv_ap") if ready else None,
+        label_count=label_count,
+        error=latest["error"] if state == "failed" else "",
+    )
 
 
 @dataclass(frozen=True)

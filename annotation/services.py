@@ -23,6 +23,7 @@ from annotation.models import (
     Project,
     Role,
 )
+from models_app import learning
 from models_app.models import Corpus, Shot, Video
 from models_app.services import video_enqueue
 
@@ -112,17 +113,122 @@ def label_set(
         rank=provenance.rank,
         page=provenance.page[:200],
     )
+    _push_label_change(project.id, user, event)
+    return LabelResult(label=label, event=event)
+
+
+@dataclass(frozen=True)
+class UndoResult:
+    shot_id: int
+    value: str  # the restored value; "" when the undone label was the first one (the label is gone)
+    undone: LabelEvent
+    event: LabelEvent
+
+
+def _push_label_change(project_id: int, user, event: LabelEvent) -> None:
     payload = {
-        "shot_id": shot_id,
+        "shot_id": event.shot_id,
         "user_id": user.id,
         "username": user.get_username(),
-        "value": value,
-        "old_value": old_value,
+        "value": event.new_value,
+        "old_value": event.old_value,
         "event_id": event.id,
     }
-    transaction.on_commit(lambda: realtime.project_event_send(project.id, "labels.changed", payload), robust=True)
-    transaction.on_commit(lambda: training.retrain_schedule(project.id), robust=True)
-    return LabelResult(label=label, event=event)
+    transaction.on_commit(lambda: realtime.project_event_send(project_id, "labels.changed", payload), robust=True)
+    transaction.on_commit(lambda: training.retrain_schedule(project_id), robust=True)
+
+
+@transaction.atomic
+def label_undo(*, user, project_id: int, page: str = "") -> UndoResult | None:
+    """Undo the user's latest change in the project that is not undone yet (repeat to go further back).
+
+    A first label is removed; a changed label gets its previous value back. Both append an `undo`
+    event that points at the undone one; None when there is nothing left to undo.
+    """
+    project, _ = access_project(user, project_id, allowed=CAN_LABEL)
+    # Serialize a user's undos in this project: racing double presses undo two changes, never one twice.
+    Membership.objects.select_for_update().filter(project=project, user=user).first()
+    undone = (
+        LabelEvent.objects.filter(project=project, user=user, undoes__isnull=True, undone_by__isnull=True)
+        .exclude(source=LabelSource.UNDO)
+        .order_by("-id")
+        .first()
+    )
+    if undone is None:
+        return None
+    label = Label.objects.select_for_update().filter(pk=undone.label_id).first()
+    current = label.value if label else ""
+    if label is not None and not undone.old_value:
+        label.delete()
+    elif label is not None:
+        before = (
+            LabelEvent.objects.filter(label_id=label.id, id__lt=undone.id, new_value=undone.old_value)
+            .order_by("-id")
+            .first()
+        )
+        label.value = undone.old_value
+        label.is_review = before is not None and before.source == LabelSource.REVIEW
+        label.version += 1
+        label.save(update_fields=["value", "is_review", "version", "updated_at"])
+    event = LabelEvent.objects.create(
+        project_id=project.id,
+        shot_id=undone.shot_id,
+        user=user,
+        label_id=undone.label_id,
+        old_value=current,
+        new_value=undone.old_value,
+        source=LabelSource.UNDO,
+        undoes=undone,
+        page=page[:200],
+    )
+    _push_label_change(project.id, user, event)
+    return UndoResult(shot_id=undone.shot_id, value=undone.old_value, undone=undone, event=event)
+
+
+class ReviewAction:
+    CONFIRM = "confirm"  # record the current consensus as the reviewer's decision
+    FLIP = "flip"  # record the opposite of the consensus
+    POSITIVE = "positive"
+    NEGATIVE = "negative"
+    UNSURE = "unsure"
+    ALL = (CONFIRM, FLIP, POSITIVE, NEGATIVE, UNSURE)
+
+
+@transaction.atomic
+def review_decide(*, user, project_id: int, shot_ids: list[int], action: str, page: str = "review") -> int:
+    """Record a reviewer decision on each shot (audit trail + consensus); returns how many changed.
+
+    Confirm and flip read each shot's consensus first; a shot without one (a tie, or only unsure votes)
+    cannot be confirmed or flipped and is refused with the others left untouched.
+    """
+    if action not in ReviewAction.ALL:
+        raise ValidationError({"action": f"{action!r} is not one of {', '.join(ReviewAction.ALL)}"})
+    if not shot_ids:
+        raise ValidationError({"shots": "select at least one shot"})
+    project, _ = access_project(user, project_id, allowed=CAN_REVIEW)
+    values = _review_values(project.id, sorted(set(shot_ids)), action)
+    provenance = Provenance(source=LabelSource.REVIEW, page=page)
+    changed = 0
+    for shot_id, value in values.items():
+        result = label_set(user=user, project_id=project.id, shot_id=shot_id, value=value, provenance=provenance)
+        changed += result.changed
+    return changed
+
+
+def _review_values(project_id: int, shot_ids: list[int], action: str) -> dict[int, str]:
+    if action not in (ReviewAction.CONFIRM, ReviewAction.FLIP):
+        return dict.fromkeys(shot_ids, action)
+    rows = Label.objects.filter(project_id=project_id, shot_id__in=shot_ids).values_list(
+        "shot_id", "user_id", "value", "is_review", "updated_at"
+    )
+    decided = learning.consensus(rows)
+    undecided = [s for s in shot_ids if s not in decided]
+    if undecided:
+        raise ValidationError(
+            {"shots": f"no consensus to {action} on shot(s) {', '.join(map(str, undecided[:10]))}: choose a value"}
+        )
+    flip = action == ReviewAction.FLIP
+    return {s: LabelValue.POSITIVE if decided[s] != flip else LabelValue.NEGATIVE for s in shot_ids}
 
 
 @transaction.atomic
