@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.fields.json import KT
 
 from annotation.access import CAN_VIEW, access_corpus, access_project, role_of
@@ -23,9 +23,13 @@ def project_list(*, user) -> QuerySet[Project]:
     projects = Project.objects.select_related("corpus")
     if not user.is_staff:
         projects = projects.filter(memberships__user=user)
+    ready = ClassifierVersion.objects.filter(project=OuterRef("pk"), status=ClassifierVersion.Status.READY)
     return projects.annotate(
         label_count=Count("labels", distinct=True),
         positive_count=Count("labels", filter=Q(labels__value="positive"), distinct=True),
+        labeled_shot_count=Count("labels__shot", distinct=True),
+        model_number=Subquery(ready.values("number")[:1]),
+        model_ap=Subquery(ready.values("metrics__cv_ap")[:1]),
     ).order_by("name")
 
 

@@ -205,3 +205,13 @@ def test_every_new_page_is_404_for_non_members(team, client):
         client.post(f"/projects/{project.id}/review/decide/", {"shot": [shot_ids[0]], "action": "flip"}).status_code
         == 404
     )
+
+
+def test_project_list_shows_progress_and_the_model_of_my_projects_only(team, client):
+    project, _, _, people, version = team
+    client.force_login(people["viewer"])
+    page = client.get("/").content.decode()
+    labeled = Label.objects.filter(project=project).values("shot_id").distinct().count()
+    assert project.name in page and f"<td>{labeled}</td>" in page and f"v{version.number}" in page
+    client.force_login(UserFactory())
+    assert project.name not in client.get("/").content.decode()
