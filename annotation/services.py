@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from annotation import realtime, training
+from annotation import quality, realtime, training
 from annotation.access import CAN_LABEL, CAN_MANAGE, CAN_REVIEW, access_corpus, access_project
 from annotation.errors import NotFound, RoleRequired, StaleVersion
 from annotation.models import (
@@ -122,6 +122,7 @@ def label_set(
     }
     transaction.on_commit(lambda: realtime.project_event_send(project.id, "labels.changed", payload), robust=True)
     transaction.on_commit(lambda: training.retrain_schedule(project.id), robust=True)
+    transaction.on_commit(lambda: quality.agreement_schedule(project.id), robust=True)
     return LabelResult(label=label, event=event)
 
 
