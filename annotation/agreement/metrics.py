@@ -187,7 +187,7 @@ def _kappa_from_confusion(confusion: np.ndarray) -> np.ndarray:
 class _Units:
     """Shots rated by ≥ 2 annotators, as per-shot category counts (n_shots × categories)."""
 
-    shot_ids: np.ndarray
+    shot_ids: tuple
     counts: np.ndarray
     annotators: list
     ratings: list
@@ -198,14 +198,14 @@ class _Units:
         per_shot: dict[int, dict[Hashable, int]] = {}
         for shot_id, annotator, value in ratings:
             per_shot.setdefault(shot_id, {})[annotator] = _codes([value])[0]
-        shots = sorted(s for s, votes in per_shot.items() if len(votes) >= 2)
+        shots = sorted((s for s, votes in per_shot.items() if len(votes) >= 2), key=str)
         counts = np.zeros((len(shots), _C))
         for row, shot_id in enumerate(shots):
             for code in per_shot[shot_id].values():
                 counts[row, code] += 1
         annotators = sorted({a for s in shots for a in per_shot[s]}, key=str)
         kept = [(s, per_shot[s]) for s in shots]
-        return cls(np.asarray(shots, dtype=np.int64), counts, annotators, kept)
+        return cls(tuple(shots), counts, annotators, kept)
 
     @property
     def n(self) -> int:
