@@ -63,11 +63,11 @@ def read_csv(response):
     return list(csv.DictReader(io.StringIO(body)))
 
 
-@pytest.fixture
-def seeded(planted):  # noqa: F811
-    """Three annotators: x and y label the same 12 shots (y flips 3 of them), x labels 20 more alone, z
-    labels 6 others unsure; one trained version with metrics; the agreement computed as the worker would."""
-    project, shot_ids, truth, _ = planted
+def seed_dashboard(project, shot_ids, truth):
+    """Seed a planted project for the dashboard (also for browser tests and screenshots): three annotators,
+    x and y label the same 12 shots (y flips 3 of them), x labels 20 more alone, z labels 6 others unsure;
+    one trained version with metrics; the agreement computed as the worker would. Returns (users by name,
+    {shot: (x value, y value)}, version)."""
     users = {}
     for name in ("x", "y", "z"):
         users[name] = UserFactory(username=name)
@@ -86,7 +86,13 @@ def seeded(planted):  # noqa: F811
     version = training.retrain_run(project.id)
     training.version_metrics_run(version.id)
     quality.agreement_run(project.id)
-    return project, users, values, version
+    return users, values, version
+
+
+@pytest.fixture
+def seeded(planted):  # noqa: F811
+    project, shot_ids, truth, _ = planted
+    return (project, *seed_dashboard(project, shot_ids, truth))
 
 
 def test_dashboard_renders_seeded_data_with_charts_and_tables(client, seeded):
