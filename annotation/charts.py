@@ -113,8 +113,7 @@ def line_chart(
         return MARGIN_LEFT + plot_w * (x - x_lo) / (x_hi - x_lo), HEIGHT - MARGIN_BOTTOM - plot_h * y / top
 
     body = _y_axis(top, y_label)
-    for i in range(5):
-        x_value = x_lo + (x_hi - x_lo) * i / 4
+    for x_value in sorted({round(x_lo + (x_hi - x_lo) * i / 4) for i in range(5)}):
         x, _ = at(x_value, 0)
         y = HEIGHT - MARGIN_BOTTOM + 14
         body.append(f'<text x="{x:.1f}" y="{y}" text-anchor="middle" class="tick">{x_value:.0f}</text>')

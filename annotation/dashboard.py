@@ -74,6 +74,7 @@ class Dashboard:
 
 
 PARTS = ("progress", "model", "agreement")
+METRIC_NAMES = {"raw_agreement": "raw agreement", "krippendorff_alpha": "Krippendorff's alpha (nominal)"}
 
 
 def dashboard_get(*, user, project_id: int, parts: tuple[str, ...] = PARTS) -> Dashboard:
@@ -223,7 +224,13 @@ def _agreement(project: Project) -> Agreement:
         )
         for metric, e in report["project"].items():
             project_rows.append(
-                (metric, _round(e["value"], 4), e["n_shots"], _round(e["ci_low"], 4), _round(e["ci_high"], 4))
+                (
+                    METRIC_NAMES.get(metric, metric),
+                    _round(e["value"], 4),
+                    e["n_shots"],
+                    _round(e["ci_low"], 4),
+                    _round(e["ci_high"], 4),
+                )
             )
         for p in report["pairs"]:
             raw, kappa = p["raw_agreement"], p["cohen_kappa"]

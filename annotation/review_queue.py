@@ -87,7 +87,7 @@ def review_queue(
     open_shots = [s for s in votes if s not in last_review or last_review[s] < last_vote[s]]
     decided = learning.consensus(r[:2] + r[3:] for r in rows)
     version = latest_version(project.id)
-    scores = version_probabilities(version, [s for s in open_shots if s in decided]) if version else {}
+    scores = version_probabilities(version, open_shots) if version else {}
 
     found = []
     for shot_id in open_shots:
