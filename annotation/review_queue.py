@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from annotation.access import CAN_REVIEW, access_project
 from annotation.models import ClassifierVersion, Label, Project
-from annotation.scores import latest_version, version_probabilities
+from annotation.shot_scores import latest_version, version_probabilities
 from models_app import learning
 from models_app.models import Shot
 

@@ -9,6 +9,7 @@ from annotation import overlap
 from annotation.access import CAN_VIEW, access_project
 from annotation.errors import NotFound
 from annotation.models import ClassifierVersion, Label
+from annotation.shot_scores import latest_version, version_probabilities
 from models_app import learning, search
 from models_app.matrix_store import matrix_for
 from models_app.models import ShotEmbedding
@@ -22,10 +23,6 @@ class ScoredShot:
     shot_id: int
     score: float  # probability of the positive class (feeds, published scores) or cosine similarity (search)
     rank: int  # 1-based position in the feed or result list
-
-
-def latest_version(project_id: int) -> ClassifierVersion | None:
-    return ClassifierVersion.objects.filter(project_id=project_id, status=ClassifierVersion.Status.READY).first()
 
 
 def labeled_shot_ids(project_id: int) -> list[int]:
@@ -68,20 +65,6 @@ def feed_page(
         if sid not in hidden
     ]
     return version, [ScoredShot(shot_id=sid, score=p, rank=rank) for rank, sid, p in fresh[offset : offset + limit]]
-
-
-def version_probabilities(version: ClassifierVersion, shot_ids) -> dict[int, float]:
-    """{shot id: probability of the positive class under `version`} for the shots that have a vector."""
-    rows = list(
-        ShotEmbedding.objects.filter(shot_id__in=list(shot_ids), corpus_id=version.project.corpus_id).values_list(
-            "shot_id", "vector"
-        )
-    )
-    if not rows:
-        return {}
-    vectors = np.asarray([np.asarray(v, dtype=np.float32) for _, v in rows])
-    logits = learning.score_matrix(vectors, np.asarray(version.weights, dtype=np.float32), version.bias)
-    return {sid: float(p) for (sid, _), p in zip(rows, learning.sigmoid(logits), strict=True)}
 
 
 def project_search(

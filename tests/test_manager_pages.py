@@ -251,3 +251,17 @@ def test_project_page_links_managers_and_reviewers_only(client, world):
         page = client.get(f"/projects/{pid}/").content.decode()
         found = sum(f'href="/projects/{pid}/{path}/"' in page for path in ("manage", "review/queue", "activity"))
         assert found == links, role
+
+
+def test_loading_the_urls_does_not_load_the_embedding_models():
+    """The web process resolves its first request after importing every view; pulling torch/open_clip in
+    through a view's imports (e.g. annotation.scores → models_app.search) makes that request take ~10 s."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, django; django.setup(); import va_site.urls; "
+        "print(sorted(m for m in ('torch', 'open_clip') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
