@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from annotation.models import ClassifierVersion, Label, LabelEvent, Membership, Project
+from annotation.models import (
+    AgreementReport,
+    ClassifierVersion,
+    Label,
+    LabelEvent,
+    Membership,
+    OverlapPolicy,
+    Project,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -50,3 +58,19 @@ class ClassifierVersionAdmin(admin.ModelAdmin):
     list_display = ["project", "number", "status", "published", "created_at"]
     list_filter = ["status", "published"]
     readonly_fields = ["weights", "bias", "trained_on", "metrics"]
+
+
+@admin.register(OverlapPolicy)
+class OverlapPolicyAdmin(admin.ModelAdmin):
+    list_display = ["project", "rate", "annotators", "updated_by", "updated_at"]
+
+
+@admin.register(AgreementReport)
+class AgreementReportAdmin(admin.ModelAdmin):
+    """Written by the worker only."""
+
+    list_display = ["project", "last_event_id", "computed_at"]
+    readonly_fields = ["project", "report", "last_event_id", "computed_at"]
+
+    def has_add_permission(self, request):
+        return False

@@ -40,6 +40,7 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(event)
 
     labels_changed = feeds_updated = metrics_updated = training_failed = version_published = forward
+    agreement_updated = overlap_changed = forward
 
 
 class CorpusConsumer(AsyncJsonWebsocketConsumer):

@@ -60,6 +60,7 @@ class LabelSource(models.TextChoices):
     BORDERLINE = "borderline"
     RANDOM = "random"
     REVIEW = "review"
+    OVERLAP = "overlap"  # the overlap feed: shots another annotator labeled, for agreement
     API = "api"
     UNDO = "undo"
     OTHER = "other"
@@ -159,3 +160,49 @@ class LabelEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.old_value or '∅'} → {self.new_value} on shot {self.shot_id}"
+
+
+class OverlapPolicy(models.Model):
+    """How much of a project's labeling is done twice (or three times) to measure agreement.
+
+    A shot is in the overlap sample when a keyed hash of (project, shot) falls below `rate`
+    (annotation.overlap); such a shot stays open to annotators who have not labeled it until
+    `annotators` different people have.
+    """
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="overlap_policy")
+    rate = models.FloatField(default=0.0, help_text="share of shots labeled by several annotators, 0…1")
+    annotators = models.PositiveSmallIntegerField(default=2, help_text="annotators each overlapped shot needs")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rate__gte=0.0, rate__lte=1.0), name="overlap_rate_between_0_and_1"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(annotators__gte=2, annotators__lte=3), name="overlap_annotators_2_or_3"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project}: {self.rate:.0%} × {self.annotators}"
+
+    @property
+    def rate_percent(self) -> float:
+        return round(self.rate * 100, 2)
+
+
+class AgreementReport(models.Model):
+    """The latest inter-annotator agreement of a project (annotation.agreement.agreement_report's JSON)."""
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="agreement_report")
+    report = models.JSONField(default=dict)
+    last_event_id = models.BigIntegerField(default=0, help_text="the newest label event the report has seen")
+    computed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"agreement of {self.project} (event {self.last_event_id})"

@@ -5,14 +5,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from annotation import overlap
 from annotation.access import CAN_VIEW, access_project
 from annotation.errors import NotFound
 from annotation.models import ClassifierVersion, Label
+from annotation.shot_scores import latest_version, version_probabilities
 from models_app import learning, search
 from models_app.matrix_store import matrix_for
 from models_app.models import ShotEmbedding
 
 FEED_PAGE_MAX = 100
+FEED_NAMES = (*learning.FEED_NAMES, overlap.OVERLAP_FEED)  # the model's four feeds + the overlap feed
 
 
 @dataclass(frozen=True)
@@ -20,10 +23,6 @@ class ScoredShot:
     shot_id: int
     score: float  # probability of the positive class (feeds, published scores) or cosine similarity (search)
     rank: int  # 1-based position in the feed or result list
-
-
-def latest_version(project_id: int) -> ClassifierVersion | None:
-    return ClassifierVersion.objects.filter(project_id=project_id, status=ClassifierVersion.Status.READY).first()
 
 
 def labeled_shot_ids(project_id: int) -> list[int]:
@@ -35,24 +34,35 @@ def feed_page(
 ) -> tuple[ClassifierVersion | None, list[ScoredShot]]:
     """A page of one feed of the latest ready version, without shots labeled since it was trained.
 
-    Ranks stay those of the stored feed, so pagination is stable while labels come in.
+    Ranks stay those of the stored feed, so pagination is stable while labels come in. Labeled shots
+    are routed by `annotation.overlap`: a shot the user labeled never comes back to them; one in the
+    overlap sample stays visible to others until it has enough annotators.
+
+    The "overlap" feed holds the shots open to this user for overlap (labeled by others), in sample
+    order; it works before any model exists (score 0.5 then: no model, no opinion).
     """
     project, _ = access_project(user, project_id, allowed=CAN_VIEW)
-    if feed not in learning.FEED_NAMES:
+    if feed not in FEED_NAMES:
         raise NotFound(f"no feed {feed!r}")
     if not (offset >= 0 and 0 < limit <= FEED_PAGE_MAX):
         raise ValueError(f"limit must be 1…{FEED_PAGE_MAX} and offset ≥ 0")
     version = latest_version(project.id)
+    if feed == overlap.OVERLAP_FEED:
+        ids = list(overlap.routing_for(project.id, user.id).open[offset : offset + limit])
+        probabilities = version_probabilities(version, ids) if version else {}
+        return version, [
+            ScoredShot(shot_id=sid, score=probabilities.get(sid, 0.5), rank=offset + i) for i, sid in enumerate(ids, 1)
+        ]
     if version is None:
         return None, []
     stored = version.feeds.get(feed, {"shot_ids": [], "scores": []})
     ids, logits = stored["shot_ids"], np.asarray(stored["scores"], dtype=np.float32)
     probabilities = learning.sigmoid(logits) if len(logits) else logits
-    labeled = set(Label.objects.filter(project=project, shot_id__in=ids).values_list("shot_id", flat=True))
+    hidden = overlap.routing_for(project.id, user.id, shot_ids=ids).hidden
     fresh = [
         (rank, sid, float(p))
         for rank, (sid, p) in enumerate(zip(ids, probabilities, strict=True), 1)
-        if sid not in labeled
+        if sid not in hidden
     ]
     return version, [ScoredShot(shot_id=sid, score=p, rank=rank) for rank, sid, p in fresh[offset : offset + limit]]
 
@@ -69,7 +79,7 @@ def project_search(
 ) -> list[ScoredShot]:
     """Zero-shot text search, or "more like this" from a shot, over the project's corpus."""
     project, _ = access_project(user, project_id, allowed=CAN_VIEW)
-    exclude = labeled_shot_ids(project.id) if exclude_labeled else []
+    exclude = sorted(overlap.routing_for(project.id, user.id).hidden) if exclude_labeled else []
     if similar_to is not None:
         if not ShotEmbedding.objects.filter(shot_id=similar_to, corpus_id=project.corpus_id).exists():
             raise NotFound("shot not found in this project's corpus")

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from annotation import realtime, training
+from annotation import quality, realtime, training
 from annotation.access import CAN_LABEL, CAN_MANAGE, CAN_REVIEW, access_corpus, access_project
 from annotation.errors import NotFound, RoleRequired, StaleVersion
 from annotation.models import (
@@ -136,6 +136,7 @@ def _push_label_change(project_id: int, user, event: LabelEvent) -> None:
     }
     transaction.on_commit(lambda: realtime.project_event_send(project_id, "labels.changed", payload), robust=True)
     transaction.on_commit(lambda: training.retrain_schedule(project_id), robust=True)
+    transaction.on_commit(lambda: quality.agreement_schedule(project_id), robust=True)
 
 
 @transaction.atomic

@@ -29,3 +29,12 @@ def retrain_project(project_id: int) -> int | None:
 @shared_task(name="annotation.version_metrics")
 def version_metrics(version_id: int) -> dict:
     return training.version_metrics_run(version_id)
+
+
+@shared_task(name="annotation.project_agreement")
+def project_agreement(project_id: int) -> int | None:
+    """Recompute and store the project's inter-annotator agreement (idempotent)."""
+    from annotation import quality
+
+    report = quality.agreement_run(project_id)
+    return report.id if report else None

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from annotation import views
 
@@ -25,4 +25,5 @@ urlpatterns = [
     path("corpora/<int:corpus_id>/", views.corpus_detail, name="corpus-detail"),
     path("corpora/<int:corpus_id>/videos/", views.corpus_upload, name="corpus-upload"),
     path("corpora/<int:corpus_id>/progress/", views.corpus_progress, name="corpus-progress"),
+    path("", include("annotation.manager_urls")),
 ]

@@ -11,13 +11,11 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from annotation import review, scores, selectors, services
+from annotation import overlap, review, scores, selectors, services
 from annotation.access import CAN_REVIEW
 from annotation.errors import NotFound, StaleVersion
 from annotation.models import LabelSource, LabelValue, Role
-from models_app.learning import FEED_NAMES
-
-FEEDS = list(FEED_NAMES)
+from models_app.learning import FEED_NAMES as MODEL_FEEDS
 
 
 def _int_or_none(raw: str | None) -> int | None:
@@ -81,8 +79,11 @@ def project_search(request, project_id: int):
 
 
 def _feed_context(request, project_id: int) -> dict:
-    feed = request.GET.get("feed", FEEDS[0])
-    if feed not in FEEDS:
+    feeds = list(MODEL_FEEDS)
+    if overlap.policy_of(project_id).rate > 0:  # the manager asked for shots labeled by several people
+        feeds.append(overlap.OVERLAP_FEED)
+    feed = request.GET.get("feed", feeds[0])
+    if feed not in feeds:
         raise NotFound(f"no feed {feed!r}")
     version, page = scores.feed_page(user=request.user, project_id=project_id, feed=feed)
     cards = selectors.shot_cards(
@@ -94,7 +95,7 @@ def _feed_context(request, project_id: int) -> dict:
         scores={s.shot_id: s.score for s in page},
         version_id=version.id if version else None,
     )
-    return {"feed": feed, "feeds": FEEDS, "cards": cards, "version": version, "removes_labeled": True}
+    return {"feed": feed, "feeds": feeds, "cards": cards, "version": version, "removes_labeled": True}
 
 
 @login_required

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 import numpy as np
 from django.db import connection, transaction
 
-from models_app.embedders import embedder_for_corpus
 from models_app.models import Corpus, ShotEmbedding
 
 MAX_RESULTS = 500
@@ -58,6 +57,8 @@ def text_search(*, corpus: Corpus, text: str, limit: int, offset: int = 0, exclu
     text = text.strip()
     if not text:
         raise ValueError("the search text is empty")
+    from models_app.embedders import embedder_for_corpus  # torch loads on the first text search, not at import
+
     query = embedder_for_corpus(corpus).embed_texts([text])[0]
     return vector_search(corpus=corpus, vector=query, limit=limit, offset=offset, exclude_shot_ids=exclude_shot_ids)
 

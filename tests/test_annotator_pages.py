@@ -228,3 +228,17 @@ def test_model_scores_agree_between_the_database_and_the_matrix_paths(team):
         from_rows |= model_scores(version, shot_ids[start : start + MATRIX_MIN_SHOTS - 1])
     assert from_matrix.keys() == from_rows.keys() == set(shot_ids)
     assert max(abs(from_matrix[s] - from_rows[s]) for s in shot_ids) < 1e-5
+
+
+def test_with_overlap_on_the_annotate_tab_offers_shots_others_labeled_never_mine(team, client):
+    from annotation.overlap import overlap_set
+
+    project, shot_ids, _, people, _ = team
+    client.force_login(people["annotator"])
+    assert "Second opinion" not in client.get(f"/projects/{project.id}/annotate/").content.decode()
+    overlap_set(user=people["manager"], project_id=project.id, rate=1.0, annotators=2)
+    label_set(user=people["manager"], project_id=project.id, shot_id=shot_ids[260], value="positive")
+    label_set(user=people["annotator"], project_id=project.id, shot_id=shot_ids[261], value="positive")
+    page = client.get(f"/projects/{project.id}/annotate/?feed=overlap").content.decode()
+    assert "Second opinion" in page
+    assert f'data-shot="{shot_ids[260]}"' in page and f'data-shot="{shot_ids[261]}"' not in page

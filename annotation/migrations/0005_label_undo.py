@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("annotation", "0002_classifierversion_feeds_label_is_review"),
+        ("annotation", "0004_overlap_agreement"),
     ]
 
     operations = [
@@ -55,6 +55,7 @@ class Migration(migrations.Migration):
                     ("borderline", "Borderline"),
                     ("random", "Random"),
                     ("review", "Review"),
+                    ("overlap", "Overlap"),
                     ("api", "Api"),
                     ("undo", "Undo"),
                     ("other", "Other"),

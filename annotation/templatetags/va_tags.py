@@ -11,6 +11,7 @@ FEED_TITLES = {
     "top_negative": "Top negative",
     "borderline": "Borderline",
     "random": "Random",
+    "overlap": "Second opinion",
 }
 
 

@@ -191,10 +191,11 @@ def test_a_reviewer_flips_a_label(web, catalog):
     label_set(user=people["annotator"], project_id=project.id, shot_id=shot_ids[1], value="negative")
     page = web.page(people["reviewer"])
     page.goto(f"/projects/{project.id}/review/")
-    row = page.locator(f"tr[data-shot='{shot}']")
+    expect(page.locator("#review-queue")).to_be_visible()  # the disagreement queue sits on top
+    row = page.locator(f"#review-table tr[data-shot='{shot}']")
     expect(row).to_contain_text("positive")
     page.locator("select[name=value]").select_option("positive")
-    expect(page.locator(f"tr[data-shot='{shot_ids[1]}']")).to_have_count(0)
+    expect(page.locator(f"#review-table tr[data-shot='{shot_ids[1]}']")).to_have_count(0)
     row.locator("input[name=shot]").check()
     page.get_by_role("button", name="Flip").click()
     expect(row).to_contain_text("✔review")
