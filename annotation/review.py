@@ -14,7 +14,8 @@ from django.db.models import Count, Max
 
 from annotation.access import CAN_VIEW, access_project
 from annotation.models import ClassifierVersion, Label, LabelEvent, LabelSource, LabelValue
-from annotation.selectors import consensus_values, latest_ready_version, model_scores, votes_by_shot
+from annotation.selectors import consensus_values, votes_by_shot
+from annotation.shot_scores import latest_version, version_probabilities
 from models_app.models import Shot
 
 PER_PAGE = 50
@@ -116,7 +117,7 @@ def _filtered_shot_ids(project_id: int, filters: ReviewFilters, version) -> list
         if version is None:
             return []
         consensus_of = consensus_values(votes_by_shot(project_id, shot_ids))
-        scores = model_scores(version, list(consensus_of))
+        scores = version_probabilities(version, list(consensus_of))
         shot_ids = [
             s
             for s in shot_ids
@@ -129,7 +130,7 @@ def _rows(project_id: int, shot_ids: list[int], version) -> list[ReviewRow]:
     shots = Shot.objects.select_related("video").in_bulk(shot_ids)
     votes = votes_by_shot(project_id, shot_ids)
     consensus_of = consensus_values(votes)
-    scores = model_scores(version, shot_ids)
+    scores = version_probabilities(version, shot_ids) if version else {}
     rows = []
     for sid in shot_ids:
         shot_votes = sorted(votes.get(sid, ()), key=lambda v: v[5])
@@ -147,7 +148,7 @@ def _rows(project_id: int, shot_ids: list[int], version) -> list[ReviewRow]:
 
 def review_page(*, user, project_id: int, filters: ReviewFilters, page: int = 1) -> ReviewPage:
     project, _ = access_project(user, project_id, allowed=CAN_VIEW)
-    version = latest_ready_version(project.id)
+    version = latest_version(project.id)
     shot_ids = _filtered_shot_ids(project.id, filters, version)
     pages = max(1, -(-len(shot_ids) // PER_PAGE))
     page = min(max(1, page), pages)
@@ -165,7 +166,7 @@ def review_export(*, user, project_id: int, filters: ReviewFilters, chunk: int =
     Access is checked now, not when the stream is first read, so a refusal is a clean 404/403.
     """
     project, _ = access_project(user, project_id, allowed=CAN_VIEW)
-    version = latest_ready_version(project.id)
+    version = latest_version(project.id)
     shot_ids = _filtered_shot_ids(project.id, filters, version)
     return _export_rows(project.id, shot_ids, version, chunk)
 

@@ -4,7 +4,6 @@ import json
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-import numpy as np
 from django.conf import settings
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.fields.json import KT
@@ -12,9 +11,9 @@ from django.db.models.fields.json import KT
 from annotation.access import CAN_VIEW, access_corpus, access_project, role_of
 from annotation.errors import NotFound, RoleRequired
 from annotation.models import ClassifierVersion, Label, LabelEvent, LabelSource, LabelValue, Membership, Project, Role
+from annotation.shot_scores import latest_version, version_probabilities
 from models_app import learning
-from models_app.matrix_store import matrix_for
-from models_app.models import Corpus, Shot, ShotEmbedding, Video
+from models_app.models import Corpus, Shot, Video
 
 
 def project_list(*, user) -> QuerySet[Project]:
@@ -121,38 +120,6 @@ class ShotCard:
         return urlencode(self._given())
 
 
-def latest_ready_version(project_id: int) -> ClassifierVersion | None:
-    return (
-        ClassifierVersion.objects.filter(project_id=project_id, status=ClassifierVersion.Status.READY)
-        .only("id", "number", "weights", "bias", "metrics", "project_id")
-        .first()
-    )
-
-
-# Above this many shots, vectors come from the corpus matrix snapshot (memory-mapped, shared with the
-# workers) instead of PostgreSQL, whose vector parsing costs ~0.1 ms a row.
-MATRIX_MIN_SHOTS = 200
-
-
-def model_scores(version: ClassifierVersion | None, shot_ids) -> dict[int, float]:
-    """Probabilities under `version` for the given shots of its project's corpus."""
-    if version is None or not shot_ids:
-        return {}
-    ids = np.fromiter(shot_ids, dtype=np.int64)
-    if len(ids) >= MATRIX_MIN_SHOTS:
-        matrix = matrix_for(Project.objects.values_list("corpus_id", flat=True).get(pk=version.project_id))
-        rows, found = matrix.lookup(ids)
-        ids, vectors = ids[found], matrix.vectors[rows[found]]
-    else:
-        pairs = list(ShotEmbedding.objects.filter(shot_id__in=ids.tolist()).values_list("shot_id", "vector"))
-        if not pairs:
-            return {}
-        ids = np.array([sid for sid, _ in pairs], dtype=np.int64)
-        vectors = np.stack([np.asarray(v, dtype=np.float32) for _, v in pairs])
-    logits = learning.score_matrix(vectors, np.asarray(version.weights, dtype=np.float32), version.bias)
-    return dict(zip(ids.tolist(), learning.sigmoid(logits).tolist(), strict=True))
-
-
 def votes_by_shot(project_id: int, shot_ids) -> dict[int, list[tuple]]:
     votes: dict[int, list[tuple]] = {}
     rows = Label.objects.filter(project_id=project_id, shot_id__in=list(shot_ids)).values_list(
@@ -185,7 +152,8 @@ def shot_cards(
     by_id = {shot.id: shot for shot in shots}
     votes = votes_by_shot(project.id, by_id)
     consensus_of = consensus_values(votes)
-    model = model_scores(latest_ready_version(project.id), by_id)
+    version = latest_version(project.id)
+    model = version_probabilities(version, by_id) if version else {}
     ranks, scores = ranks or {}, scores or {}
     cards = []
     for sid in shot_ids:

@@ -218,14 +218,14 @@ def test_project_list_shows_progress_and_the_model_of_my_projects_only(team, cli
 
 
 def test_model_scores_agree_between_the_database_and_the_matrix_paths(team):
-    from annotation.selectors import MATRIX_MIN_SHOTS, model_scores
+    from annotation.shot_scores import MATRIX_MIN_SHOTS, version_probabilities
 
     project, shot_ids, _, _, version = team
     assert len(shot_ids) > MATRIX_MIN_SHOTS
-    from_matrix = model_scores(version, shot_ids)
+    from_matrix = version_probabilities(version, shot_ids)
     from_rows = {}
     for start in range(0, len(shot_ids), MATRIX_MIN_SHOTS - 1):
-        from_rows |= model_scores(version, shot_ids[start : start + MATRIX_MIN_SHOTS - 1])
+        from_rows |= version_probabilities(version, shot_ids[start : start + MATRIX_MIN_SHOTS - 1])
     assert from_matrix.keys() == from_rows.keys() == set(shot_ids)
     assert max(abs(from_matrix[s] - from_rows[s]) for s in shot_ids) < 1e-5
 
