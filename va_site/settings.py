@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "pgtrigger",
     "models_app",
@@ -179,9 +181,54 @@ VA_FEED_SIZE = int(os.environ.get("VA_FEED_SIZE", "200"))  # shots stored per fe
 VA_MAX_UPLOAD_BYTES = int(os.environ.get("VA_MAX_UPLOAD_MB", "4096")) * 2**20
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "annotation.api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "annotation.api.permissions.TokenScope",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["annotation.api.throttling.ScopedTokenThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "annotation.api.exceptions.api_exception_handler",
+    "URL_FORMAT_OVERRIDE": None,  # `?format=` selects an export's format, not a renderer
 }
+# Requests per minute and token (or session user), per scope; 0 = unlimited.
+VA_API_RATES = {
+    scope: int(os.environ.get(f"VA_API_RATE_{scope.upper()}", default))
+    for scope, default in {"read": "1200", "write": "1200", "search": "120", "export": "30"}.items()
+}
+VA_API_THROTTLE_PREFIX = os.environ.get("VA_CHANNEL_PREFIX", "va") + ":throttle"
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Video Annotator API",
+    "DESCRIPTION": "Scores, labels, models and search for downstream systems. Errors: "
+    '`{"error": {"code", "message", "details"}}`.',
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",  # served from drf-spectacular-sidecar: the docs work offline
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "VideoStatusEnum": "models_app.models.Video.Status",
+        "VersionStatusEnum": "annotation.models.ClassifierVersion.Status",
+        "DeliveryStatusEnum": "annotation.models.WebhookDelivery.Status",
+        "RoleEnum": "annotation.models.Role",
+        "ServiceRoleEnum": "annotation.tokens.SERVICE_ROLE_CHOICES",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "annotation.api.schema.add_error_responses",
+    ],
+}
+# Webhooks: attempts, exponential backoff base (seconds) and per-call timeout.
+VA_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("VA_WEBHOOK_MAX_ATTEMPTS", "8"))
+VA_WEBHOOK_BACKOFF_S = float(os.environ.get("VA_WEBHOOK_BACKOFF_S", "10"))
+VA_WEBHOOK_TIMEOUT_S = float(os.environ.get("VA_WEBHOOK_TIMEOUT_S", "10"))
 
 # --- Security: strict unless DEBUG. Behind a TLS-terminating proxy set VA_BEHIND_PROXY=1.
 SESSION_COOKIE_SECURE = not DEBUG
