@@ -1,7 +1,9 @@
 """Every API error has one shape: {"error": {"code", "message", "details"}}."""
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
+from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -22,7 +24,11 @@ def api_exception_handler(exc, context):
         return Response(error_body("idempotency_key_reused", str(exc)), status=422)
     if isinstance(exc, IntegrityError):
         return Response(error_body("conflict", "the change conflicts with existing data"), status=409)
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(*exc.args)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
+    elif isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(detail)
     response = exception_handler(exc, context)
@@ -33,8 +39,7 @@ def api_exception_handler(exc, context):
     elif isinstance(exc, exceptions.Throttled):
         body = error_body("throttled", str(exc.detail), {"wait_seconds": exc.wait})
     else:
-        code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
-        message = str(exc.detail) if isinstance(exc, exceptions.APIException) else str(exc)
-        body = error_body(code if isinstance(code, str) else "error", message)
+        code = exc.get_codes()
+        body = error_body(code if isinstance(code, str) else exc.default_code, str(exc.detail))
     response.data = body
     return response
