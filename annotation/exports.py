@@ -87,8 +87,9 @@ class Export:
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson", "va": "application/json"}
 
 
-def published_scores_export(*, user, project_id: int, fmt: str = "csv", chunk_rows: int = CHUNK_ROWS) -> Export:
+def published_scores_export(*, user, project_id: int, fmt: str = "csv", chunk_rows: int | None = None) -> Export:
     """Every shot of the corpus with its probability under the published version, in shot-id order."""
+    chunk_rows = chunk_rows or CHUNK_ROWS
     if fmt not in SCORE_FORMATS:
         raise ValueError(f"format must be one of {', '.join(SCORE_FORMATS)}")
     version = scores.published_version(user=user, project_id=project_id)
