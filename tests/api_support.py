@@ -5,7 +5,6 @@ another corpus, managed by the outsider. Every user has a personal API token."""
 from dataclasses import dataclass, field
 
 import numpy as np
-import pytest
 from rest_framework.test import APIClient
 
 from annotation import tokens, training, webhooks
@@ -73,8 +72,8 @@ class ApiWorld:
         return client
 
 
-@pytest.fixture
-def api_world(db) -> ApiWorld:
+def build_api_world() -> ApiWorld:
+    """Test modules wrap this in their own `api_world` fixture (with `db`)."""
     users = {role: UserFactory(username=role) for role in ROLES if role != "staff"}
     users["staff"] = UserFactory(username="staff", is_staff=True)
     corpus_b = corpus_create(name="B", embedding_model=TEST_MODEL_NAME, dim=64, is_test_model=True)

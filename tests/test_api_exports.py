@@ -13,8 +13,13 @@ from django.test import AsyncClient
 from annotation import exports
 from annotation.models import Label
 from models_app import learning
-from tests.api_support import api_world, embedded_corpus, train_and_publish  # noqa: F401 — fixture
+from tests.api_support import build_api_world, embedded_corpus, train_and_publish
 from tests.factories import UserFactory, make_project
+
+
+@pytest.fixture
+def api_world(db):
+    return build_api_world()
 
 
 def test_numpy_formatting_matches_python_formatting():

@@ -12,8 +12,13 @@ from rest_framework.test import APIClient
 from annotation import tokens
 from annotation.models import IdempotencyKey, Label, LabelEvent
 from models_app.models import Shot
-from tests.api_support import api_world  # noqa: F401 — fixture
+from tests.api_support import build_api_world
 from tests.factories import ShotFactory, UserFactory, VideoFactory
+
+
+@pytest.fixture
+def api_world(db):
+    return build_api_world()
 
 
 def url(world, suffix=""):

@@ -5,7 +5,13 @@ import pytest
 
 from annotation.models import Label
 from annotation.services import label_set
-from tests.api_support import MATRIX, ROLES, api_world  # noqa: F401 — fixture
+from tests.api_support import MATRIX, ROLES, build_api_world
+
+
+@pytest.fixture
+def api_world(db):
+    return build_api_world()
+
 
 V1 = "/api/v1"
 

@@ -195,6 +195,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "annotation.api.exceptions.api_exception_handler",
     "URL_FORMAT_OVERRIDE": None,  # `?format=` selects an export's format, not a renderer
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 # Requests per minute and token (or session user), per scope; 0 = unlimited.
 VA_API_RATES = {
