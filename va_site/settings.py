@@ -214,6 +214,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",  # served from drf-spectacular-sidecar: the docs work offline
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 10**18 - 1}},
     "ENUM_NAME_OVERRIDES": {
         "VideoStatusEnum": "models_app.models.Video.Status",
         "VersionStatusEnum": "annotation.models.ClassifierVersion.Status",

@@ -1,3 +1,4 @@
+from django.http import JsonResponse
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import generics
 
@@ -31,3 +32,19 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     required=False,
     description="Retries with the same key (and body) replay the first response instead of writing again.",
 )
+
+
+class IdConverter:
+    """Positive database ids (bigint range): anything else is a 404, never a database error."""
+
+    regex = "[1-9][0-9]{0,17}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value) -> str:
+        return str(int(value))
+
+
+def not_found(request, *args, **kwargs):
+    return JsonResponse({"error": {"code": "not_found", "message": "no such endpoint", "details": {}}}, status=404)
