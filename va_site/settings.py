@@ -105,6 +105,15 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": dj_database_url.parse(required("DATABASE_URL"), conn_max_age=60)}
+# Under ASGI every request's sync code runs in a fresh thread, so persistent per-thread connections
+# pile up ("too many clients" under load): ASGI servers should use a connection pool (VA_DB_POOL=1).
+if env_bool("VA_DB_POOL", False):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": int(os.environ.get("VA_DB_POOL_MIN", "2")),
+        "max_size": int(os.environ.get("VA_DB_POOL_MAX", "16")),
+        "timeout": 10,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = required("REDIS_URL")
