@@ -112,6 +112,19 @@ def test_score_export_under_asgi_streams_through_an_async_iterator(monkeypatch):
     body = b"".join(chunks).decode().splitlines()
     assert len(body) == 3001 and [int(line.split(",")[0]) for line in body[1:]] == sorted(shot_ids.tolist())
 
+    # the label export's pages run queries: on the request's own thread, while streaming
+    monkeypatch.setattr(exports, "LABEL_PAGE", 3)
+
+    async def fetch_labels():
+        response = await AsyncClient().get(
+            f"/api/v1/projects/{project.id}/labels/export/?format=jsonl", headers={"Authorization": f"Bearer {secret}"}
+        )
+        return [chunk async for chunk in response.streaming_content]
+
+    chunks = async_to_sync(fetch_labels)()
+    rows = [json.loads(line) for line in b"".join(chunks).splitlines()]
+    assert len(chunks) == 3 and len(rows) == 8 == Label.objects.filter(project=project).count()
+
 
 def test_label_exports_csv_jsonl_and_va(api_world, client):
     project = api_world.project
