@@ -108,3 +108,42 @@ def test_label_writes_conform_to_the_schema(api_world, api_schema, method, path)
 
 def test_reads_and_writes_were_all_collected():
     assert len(READS) >= 20 and {m for m, _ in LABEL_WRITES} == {"POST", "PATCH"}
+
+
+def test_label_writes_on_real_shots_and_labels_conform(api_world, api_schema):
+    """Generated bodies aimed at real shots and at the caller's own label, so that the success (201/200) and
+    stale-version (409) answers are fuzzed too, not only 400/404."""
+    from hypothesis import strategies as st
+
+    from annotation.models import Label
+
+    headers = {"Authorization": f"Bearer {api_world.tokens['annotator']}"}
+    pid = api_world.project.id
+    shots = [int(s) for s in api_world.shot_ids[:50]]
+    own = Label.objects.filter(project=api_world.project, user=api_world.users["annotator"]).first()
+    create = api_schema["/api/v1/projects/{project_id}/labels/"]["POST"]
+    update = api_schema["/api/v1/projects/{project_id}/labels/{label_id}/"]["PATCH"]
+    seen = set()
+
+    @given(case=create.as_strategy(path_parameters={"project_id": pid}), shot=st.sampled_from(shots))
+    @FUZZ
+    def fuzz_create(case, shot):
+        if isinstance(case.body, dict):
+            case.body["shot"] = shot
+            case.body.pop("classifier_version", None)
+        seen.add(case.call_and_validate(headers=headers, checks=CHECKS).status_code)
+
+    @given(
+        case=update.as_strategy(path_parameters={"project_id": pid, "label_id": own.id}),
+        version=st.integers(1, 3),
+    )
+    @FUZZ
+    def fuzz_update(case, version):
+        if isinstance(case.body, dict):
+            case.body["version"] = version
+            case.body.pop("classifier_version", None)
+        seen.add(case.call_and_validate(headers=headers, checks=CHECKS).status_code)
+
+    fuzz_create()
+    fuzz_update()
+    assert {200, 201} & seen and 409 in seen, seen
