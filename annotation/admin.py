@@ -2,12 +2,14 @@ from django.contrib import admin
 
 from annotation.models import (
     AgreementReport,
+    ApiToken,
     ClassifierVersion,
     Label,
     LabelEvent,
     Membership,
     OverlapPolicy,
     Project,
+    WebhookDelivery,
 )
 
 
@@ -74,3 +76,25 @@ class AgreementReportAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+# --- REST API (issue 6): tokens are revoked, never edited; hashes and secrets are not shown ---------
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "scope", "user", "project", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["kind", "scope"]
+    search_fields = ["name", "prefix", "user__username"]
+    exclude = ["key_hash"]
+    readonly_fields = ["user", "kind", "project", "scope", "prefix", "created_by", "last_used_at"]
+
+    def has_add_permission(self, request):
+        return False  # tokens are created through the API, which shows the secret once
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "webhook", "event", "status", "attempts", "last_status_code"]
+    list_filter = ["status", "event"]
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]

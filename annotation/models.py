@@ -206,3 +206,111 @@ class AgreementReport(models.Model):
 
     def __str__(self) -> str:
         return f"agreement of {self.project} (event {self.last_event_id})"
+
+
+# --- REST API: tokens, idempotency keys, webhooks (issue #6) -----------------------------------------
+
+
+class ApiToken(models.Model):
+    """A bearer token for the REST API, stored hashed: `va_<prefix>_<secret>`, shown once at creation.
+
+    Personal tokens act as their user. Service-account tokens belong to a service user created for
+    one project (a member of that project only), so every object-level check applies to them unchanged.
+    """
+
+    class Kind(models.TextChoices):
+        PERSONAL = "personal"
+        SERVICE = "service"
+
+    class Scope(models.TextChoices):
+        READ = "read"
+        WRITE = "write"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.PERSONAL)
+    project = models.ForeignKey(
+        Project,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="service_tokens",
+        help_text="the project of a service-account token",
+    )
+    name = models.CharField(max_length=100)
+    scope = models.CharField(max_length=8, choices=Scope.choices, default=Scope.WRITE)
+    prefix = models.CharField(max_length=16, unique=True, help_text="public part, used to look the token up")
+    key_hash = models.CharField(max_length=64, help_text="sha256 hex of the whole token")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind="personal", project__isnull=True)
+                | models.Q(kind="service", project__isnull=False),
+                name="apitoken_service_tokens_have_a_project",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind}, va_{self.prefix}_…)"
+
+
+class IdempotencyKey(models.Model):
+    """The first response to a write sent with an `Idempotency-Key` header, replayed for retries."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="sha256 of method, path and body")
+    status_code = models.PositiveSmallIntegerField(null=True)
+    response = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.key}"
+
+
+class Webhook(models.Model):
+    """A URL of a downstream system called (HMAC-signed) when the project publishes a version."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField(max_length=1000)
+    secret = models.CharField(max_length=100, help_text="HMAC-SHA256 key; shown to the manager once")
+    events = models.JSONField(default=list, help_text="event names; empty = all")
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.project} → {self.url}"
+
+
+class WebhookDelivery(models.Model):
+    """One event sent to one webhook, with its attempts (the delivery log managers see)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=64)
+    payload = models.JSONField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    log = models.JSONField(default=list, help_text="[{at, status_code, error, duration_ms}] per attempt")
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.webhook.url} ({self.status})"

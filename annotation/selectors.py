@@ -266,3 +266,85 @@ def version_list(*, user, project_id: int, limit: int = 20) -> list[ClassifierVe
     """The project's latest classifier versions, failed ones included (they say why)."""
     project, _ = access_project(user, project_id, allowed=CAN_VIEW)
     return list(ClassifierVersion.objects.filter(project=project).defer("weights", "feeds", "trained_on")[:limit])
+
+
+# --- REST API reads (issue #6) -------------------------------------------------------------------
+
+
+def corpus_list(*, user) -> QuerySet[Corpus]:
+    """Corpora the user sees: staff all; others those with a project they are a member of."""
+    if not user.is_authenticated or not user.is_active:
+        return Corpus.objects.none()
+    if user.is_staff:
+        return Corpus.objects.all()
+    return Corpus.objects.filter(id__in=Membership.objects.filter(user=user).values("project__corpus_id"))
+
+
+def video_list(*, user, corpus_id: int) -> QuerySet[Video]:
+    corpus = access_corpus(user, corpus_id)
+    return Video.objects.filter(corpus=corpus)
+
+
+def video_get(*, user, video_id: int) -> Video:
+    video = Video.objects.filter(pk=video_id).only("corpus_id").first()
+    if video is None or not user_can_view_corpus(user=user, corpus_id=video.corpus_id):
+        raise NotFound("video not found")
+    return Video.objects.get(pk=video_id)
+
+
+def shot_list(*, user, video_id: int) -> QuerySet[Shot]:
+    video = video_get(user=user, video_id=video_id)
+    return Shot.objects.filter(video=video)
+
+
+def shot_get(*, user, shot_id: int) -> Shot:
+    shot = Shot.objects.select_related("video").filter(pk=shot_id).first()
+    if shot is None or not user_can_view_corpus(user=user, corpus_id=shot.video.corpus_id):
+        raise NotFound("shot not found")
+    return shot
+
+
+def label_get(*, user, project_id: int, label_id: int) -> Label:
+    project, _ = access_project(user, project_id, allowed=CAN_VIEW)
+    label = Label.objects.select_related("user").filter(pk=label_id, project=project).first()
+    if label is None:
+        raise NotFound("label not found")
+    return label
+
+
+def label_filter(
+    *,
+    user,
+    project_id: int,
+    value: str | None = None,
+    user_id: int | None = None,
+    shot_id: int | None = None,
+    is_review: bool | None = None,
+    updated_since=None,
+) -> QuerySet[Label]:
+    """The project's current labels, filtered (every filter optional)."""
+    labels = label_list(user=user, project_id=project_id).select_related(None).select_related("user")
+    if value:
+        labels = labels.filter(value=value)
+    if user_id is not None:
+        labels = labels.filter(user_id=user_id)
+    if shot_id is not None:
+        labels = labels.filter(shot_id=shot_id)
+    if is_review is not None:
+        labels = labels.filter(is_review=is_review)
+    if updated_since is not None:
+        labels = labels.filter(updated_at__gte=updated_since)
+    return labels
+
+
+def version_get(*, user, project_id: int, version_id: int) -> ClassifierVersion:
+    project, _ = access_project(user, project_id, allowed=CAN_VIEW)
+    version = ClassifierVersion.objects.filter(pk=version_id, project=project).defer("weights", "feeds").first()
+    if version is None:
+        raise NotFound("version not found")
+    return version
+
+
+def version_queryset(*, user, project_id: int) -> QuerySet[ClassifierVersion]:
+    project, _ = access_project(user, project_id, allowed=CAN_VIEW)
+    return ClassifierVersion.objects.filter(project=project).defer("weights", "feeds")

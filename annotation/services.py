@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from annotation import quality, realtime, training
+from annotation import quality, realtime, training, webhooks
 from annotation.access import CAN_LABEL, CAN_MANAGE, CAN_REVIEW, access_corpus, access_project
 from annotation.errors import NotFound, RoleRequired, StaleVersion
 from annotation.models import (
@@ -328,4 +328,39 @@ def version_publish(*, user, project_id: int, version_id: int) -> ClassifierVers
         version.save(update_fields=["published", "published_at"])
     payload = {"version_id": version.id, "number": version.number}
     transaction.on_commit(lambda: realtime.project_event_send(project.id, "version.published", payload), robust=True)
+    webhooks.deliveries_schedule(project_id=project.id, event="version.published", payload=payload)  # sent on commit
     return version
+
+
+@transaction.atomic
+def project_update(*, user, project_id: int, name: str | None = None, description: str | None = None) -> Project:
+    """Managers rename a project or edit its labeling guidelines."""
+    project, _ = access_project(user, project_id, allowed=CAN_MANAGE, lock=True)
+    if name is not None:
+        project.name = name.strip()
+    if description is not None:
+        project.description = description
+    project.full_clean()
+    project.save(update_fields=["name", "description"])
+    return project
+
+
+@transaction.atomic
+def label_update(
+    *, user, project_id: int, label_id: int, value: str, expected_version: int, provenance: Provenance = Provenance()
+) -> LabelResult:
+    """Change one's own label, conditionally on its version (StaleVersion when it moved on)."""
+    project, _ = access_project(user, project_id, allowed=CAN_LABEL)
+    label = Label.objects.filter(pk=label_id, project=project).values("user_id", "shot_id").first()
+    if label is None:
+        raise NotFound("label not found")
+    if label["user_id"] != user.id:
+        raise RoleRequired("you can only change your own labels (record a review label of your own instead)")
+    return label_set(
+        user=user,
+        project_id=project.id,
+        shot_id=label["shot_id"],
+        value=value,
+        provenance=provenance,
+        expected_version=expected_version,
+    )

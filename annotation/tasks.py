@@ -38,3 +38,16 @@ def project_agreement(project_id: int) -> int | None:
 
     report = quality.agreement_run(project_id)
     return report.id if report else None
+
+
+@shared_task(name="annotation.webhook_deliver", bind=True, max_retries=None, acks_late=True)
+def webhook_deliver(self, delivery_id: int) -> str:
+    """Send one webhook delivery; on failure retry with exponential backoff (the row counts attempts)."""
+    from annotation import webhooks
+    from annotation.models import WebhookDelivery
+
+    outcome = webhooks.delivery_attempt(delivery_id)
+    if outcome is False:
+        attempts = WebhookDelivery.objects.filter(pk=delivery_id).values_list("attempts", flat=True).first() or 1
+        raise self.retry(countdown=webhooks.retry_countdown(attempts))
+    return {True: "delivered", None: "done"}[outcome]

@@ -128,8 +128,10 @@ def main(argv: list[str] | None = None) -> int:
         manage(env, "seed_demo")
         for name, command in child_commands(args.host, args.port, workers=not args.no_workers).items():
             # Own session: a terminal Ctrl-C reaches only us, and we stop children in order.
+            # The ASGI server runs each request in a fresh thread: pooled connections, not per-thread ones.
+            child_env = {**env, "VA_DB_POOL": env.get("VA_DB_POOL", "1")} if name == "web" else env
             children[name] = subprocess.Popen(
-                command, env=env, cwd=BASE_DIR, start_new_session=True, preexec_fn=die_with_parent
+                command, env=child_env, cwd=BASE_DIR, start_new_session=True, preexec_fn=die_with_parent
             )
         if wait_for_http(args.host, args.port, timeout=60):
             say(f"Video Annotator is running at http://{args.host}:{args.port}/  (Ctrl-C stops everything)")

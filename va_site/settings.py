@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "pgtrigger",
     "models_app",
@@ -103,6 +105,15 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": dj_database_url.parse(required("DATABASE_URL"), conn_max_age=60)}
+# Under ASGI every request's sync code runs in a fresh thread, so persistent per-thread connections
+# pile up ("too many clients" under load): ASGI servers should use a connection pool (VA_DB_POOL=1).
+if env_bool("VA_DB_POOL", False):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": int(os.environ.get("VA_DB_POOL_MIN", "2")),
+        "max_size": int(os.environ.get("VA_DB_POOL_MAX", "16")),
+        "timeout": 10,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = required("REDIS_URL")
@@ -179,9 +190,56 @@ VA_FEED_SIZE = int(os.environ.get("VA_FEED_SIZE", "200"))  # shots stored per fe
 VA_MAX_UPLOAD_BYTES = int(os.environ.get("VA_MAX_UPLOAD_MB", "4096")) * 2**20
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "annotation.api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "annotation.api.permissions.TokenScope",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["annotation.api.throttling.ScopedTokenThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "annotation.api.exceptions.api_exception_handler",
+    "URL_FORMAT_OVERRIDE": None,  # `?format=` selects an export's format, not a renderer
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# Requests per minute and token (or session user), per scope; 0 = unlimited.
+VA_API_RATES = {
+    scope: int(os.environ.get(f"VA_API_RATE_{scope.upper()}", default))
+    for scope, default in {"read": "1200", "write": "1200", "search": "120", "export": "30"}.items()
+}
+VA_API_THROTTLE_PREFIX = os.environ.get("VA_CHANNEL_PREFIX", "va") + ":throttle"
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Video Annotator API",
+    "DESCRIPTION": "Scores, labels, models and search for downstream systems. Errors: "
+    '`{"error": {"code", "message", "details"}}`.',
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",  # served from drf-spectacular-sidecar: the docs work offline
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 10**18 - 1}},
+    "ENUM_NAME_OVERRIDES": {
+        "VideoStatusEnum": "models_app.models.Video.Status",
+        "VersionStatusEnum": "annotation.models.ClassifierVersion.Status",
+        "DeliveryStatusEnum": "annotation.models.WebhookDelivery.Status",
+        "RoleEnum": "annotation.models.Role",
+        "ServiceRoleEnum": "annotation.tokens.SERVICE_ROLE_CHOICES",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "annotation.api.schema.add_error_responses",
+    ],
+}
+# Webhooks: attempts, exponential backoff base (seconds) and per-call timeout.
+VA_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("VA_WEBHOOK_MAX_ATTEMPTS", "8"))
+VA_WEBHOOK_BACKOFF_S = float(os.environ.get("VA_WEBHOOK_BACKOFF_S", "10"))
+VA_WEBHOOK_TIMEOUT_S = float(os.environ.get("VA_WEBHOOK_TIMEOUT_S", "10"))
 
 # --- Security: strict unless DEBUG. Behind a TLS-terminating proxy set VA_BEHIND_PROXY=1.
 SESSION_COOKIE_SECURE = not DEBUG

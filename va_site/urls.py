@@ -17,6 +17,7 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("api/v1/", include("annotation.api.urls")),
     path("", include("annotation.urls")),
 ]
 if settings.DEBUG:

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("annotation", "0002_classifierversion_feeds_label_is_review"),
+        ("annotation", "0003_api_tokens_webhooks"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

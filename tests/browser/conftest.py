@@ -46,7 +46,7 @@ def server_url(django_db_setup, django_db_blocker) -> str:
     with django_db_blocker.unblock():
         database_url = test_database_url()
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "DEBUG": "1"}
+    env = {**os.environ, "DATABASE_URL": database_url, "DEBUG": "1", "VA_DB_POOL": "1"}
     log = tempfile.NamedTemporaryFile("w+", prefix="uvicorn-", suffix=".log", delete=False)  # noqa: SIM115
     command = [sys.executable, "-m", "uvicorn", "va_site.asgi:application", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--log-level", "warning"]
