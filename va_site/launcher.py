@@ -64,7 +64,7 @@ def child_commands(host: str, port: int, workers: bool) -> dict[str, list[str]]:
     python = sys.executable
     commands = {
         "web": [python, "-m", "uvicorn", "va_site.asgi:application", "--host", host, "--port", str(port)]
-        + ["--ws", "websockets", "--lifespan", "off", "--no-access-log"],
+        + ["--ws", "websockets", "--lifespan", "off", "--no-access-log", "--timeout-graceful-shutdown", "5"],
     }
     if workers:
         celery = [python, "-m", "celery", "-A", "va_site", "worker", "--loglevel", "INFO"]

@@ -49,7 +49,7 @@ def server_url(django_db_setup, django_db_blocker) -> str:
     env = {**os.environ, "DATABASE_URL": database_url, "DEBUG": "1", "VA_DB_POOL": "1"}
     log = tempfile.NamedTemporaryFile("w+", prefix="uvicorn-", suffix=".log", delete=False)  # noqa: SIM115
     command = [sys.executable, "-m", "uvicorn", "va_site.asgi:application", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--log-level", "warning"]
+    command += ["--port", str(port), "--log-level", "warning", "--timeout-graceful-shutdown", "5"]
     proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -64,7 +64,12 @@ def server_url(django_db_setup, django_db_blocker) -> str:
             time.sleep(0.2)
     yield url
     proc.terminate()
-    proc.wait(timeout=20)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        pytest.fail("uvicorn did not stop within 20 s:\n" + Path(log.name).read_text()[-3000:], pytrace=False)
 
 
 @pytest.fixture(scope="module")
