@@ -35,6 +35,24 @@ def _thumbnail(index: int, planted: bool) -> str:
     return relative
 
 
+def _preview(index: int) -> str:
+    """A 1 s H.264 preview written by the pipeline's own encoder (a red frame that brightens)."""
+    from fractions import Fraction
+
+    import av
+
+    from models_app.ingest.media import write_preview
+
+    frames = [
+        av.VideoFrame.from_ndarray(np.full((180, 320, 3), (120 + 5 * i, 20, 30), dtype=np.uint8), format="rgb24")
+        for i in range(24)
+    ]
+    relative = f"test-previews/{index}.mp4"
+    (settings.MEDIA_ROOT / relative).parent.mkdir(parents=True, exist_ok=True)
+    write_preview(frames, settings.MEDIA_ROOT / relative, frame_rate=Fraction(24))
+    return relative
+
+
 @pytest.fixture
 def catalog():
     """A corpus embedded with the test model whose planted shots sit next to QUERY's text embedding;
@@ -44,12 +62,22 @@ def catalog():
     rng = np.random.default_rng(7)
     vectors = rng.normal(size=(N_SHOTS, len(target))).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    planted = np.arange(0, N_SHOTS, PLANTED_EVERY)
-    vectors[planted] = target + 0.05 * vectors[planted]
+    planted = set(range(0, N_SHOTS, PLANTED_EVERY))
+    rows = sorted(planted)
+    vectors[rows] = target + 0.05 * vectors[rows]
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     corpus = corpus_create(name="browser", embedding_model=TEST_MODEL_NAME, dim=len(target), is_test_model=True)
+    # Every shot gets a thumbnail; the planted ones a preview too, as ingested shots have.
     records = [
-        ShotRecord(i * 24, i * 24 + 24, i, i + 1, thumbnail=_thumbnail(i, i in set(planted))) for i in range(N_SHOTS)
+        ShotRecord(
+            i * 24,
+            i * 24 + 24,
+            i,
+            i + 1,
+            thumbnail=_thumbnail(i, i in planted),
+            preview=_preview(i) if i in planted else "",
+        )
+        for i in range(N_SHOTS)
     ]
     video = VideoFactory(corpus=corpus, title="Night drive")
     shot_ids = shots_replace(video=video, shots=records, vectors=vectors)
@@ -59,7 +87,7 @@ def catalog():
     for role in (Role.ANNOTATOR, Role.REVIEWER, Role.VIEWER):
         people[role.value] = UserFactory(username=f"{role.value}-bob")
         Membership.objects.create(project=project, user=people[role.value], role=role)
-    return project, shot_ids, {shot_ids[i] for i in planted}, people
+    return project, shot_ids, {shot_ids[i] for i in rows}, people
 
 
 def _train_first_model(project, shot_ids, planted, user):
@@ -107,6 +135,14 @@ def test_search_finds_the_planted_shots_and_labels_from_the_grid(web, catalog):
     expect(page.locator(f"#shot-{first_ids[0]}.mine-positive")).to_be_visible()
     event = LabelEvent.objects.get(user=people["annotator"], shot_id=first_ids[0])
     assert (event.source, event.query, event.rank) == ("search", QUERY, 1)
+    # Hovering a card plays its preview, muted and looped; leaving pauses it.
+    cards.nth(2).hover()
+    page.wait_for_function(
+        "() => { const v = document.querySelector('[data-grid] .shot:nth-child(3) video.preview');"
+        " return v && !v.paused && v.muted && v.loop && v.readyState >= 2; }"
+    )
+    page.mouse.move(5, 5)
+    assert page.evaluate("document.querySelector('[data-grid] .shot:nth-child(3) video.preview').paused")
     # Clicking the thumbnail opens the detail panel with its history and "more like this".
     cards.nth(1).locator(".thumb").click()
     expect(page.locator("#detail .shot-detail")).to_be_visible()
