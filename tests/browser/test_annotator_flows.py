@@ -2,6 +2,7 @@
 and what viewers and outsiders may not do. Each flow saves screenshots under artifacts/browser/."""
 
 import re
+import threading
 
 import numpy as np
 import pytest
@@ -90,6 +91,22 @@ def catalog():
     return project, shot_ids, {shot_ids[i] for i in rows}, people
 
 
+def other_user_labels(user, project_id: int, shot_id: int, value: str) -> None:
+    """label_set from another thread: this one runs Playwright's event loop, and the websocket push after
+    commit (async_to_sync) cannot run inside a thread that has a running loop."""
+    from django.db import connection
+
+    def work():
+        try:
+            label_set(user=user, project_id=project_id, shot_id=shot_id, value=value)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(30)
+
+
 def _train_first_model(project, shot_ids, planted, user):
     for shot in sorted(planted)[:3]:
         label_set(user=user, project_id=project.id, shot_id=shot, value="positive")
@@ -143,6 +160,9 @@ def test_search_finds_the_planted_shots_and_labels_from_the_grid(web, catalog):
     )
     page.mouse.move(5, 5)
     assert page.evaluate("document.querySelector('[data-grid] .shot:nth-child(3) video.preview').paused")
+    # Another annotator's label shows up on the visible card, live.
+    other_user_labels(people["manager"], project.id, first_ids[3], "negative")
+    expect(page.locator(f"#shot-{first_ids[3]}")).to_contain_text("others +0 −1")
     # Clicking the thumbnail opens the detail panel with its history and "more like this".
     cards.nth(1).locator(".thumb").click()
     expect(page.locator("#detail .shot-detail")).to_be_visible()
@@ -205,8 +225,8 @@ def test_a_retrain_pushed_over_the_websocket_refreshes_the_feed(web, catalog):
     expect(page.locator("body[data-live='1']")).to_have_count(1)
     with celery_worker("default"):
         for shot in sorted(planted)[:2]:
-            label_set(user=people["manager"], project_id=project.id, shot_id=shot, value="positive")
-        label_set(user=people["manager"], project_id=project.id, shot_id=shot_ids[1], value="negative")
+            other_user_labels(people["manager"], project.id, shot, "positive")
+        other_user_labels(people["manager"], project.id, shot_ids[1], "negative")
         expect(page.locator("[data-grid] .shot").first).to_be_visible(timeout=60_000)
         expect(page.locator("#model-status [data-state=ready]")).to_contain_text("v", timeout=30_000)
     # Keyboard focus survives the next refresh.
