@@ -45,9 +45,16 @@ def celery_worker(queues: str = "default", extra_env: dict | None = None, purge:
         print(f"--- worker log ({log.name}) ---\n" + Path(log.name).read_text()[-6000:])
         raise
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 20) -> bool:
+    """SIGTERM, then SIGKILL after `timeout` seconds; False when it had to be killed."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+        return True
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return False

@@ -20,7 +20,7 @@ import pytest
 from django.test import Client
 from playwright.sync_api import sync_playwright
 
-from tests.workers import ROOT, test_database_url
+from tests.workers import ROOT, stop_process, test_database_url
 
 ARTIFACTS = ROOT / "artifacts" / "browser"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -63,12 +63,7 @@ def server_url(django_db_setup, django_db_blocker) -> str:
                 pytest.fail("uvicorn did not start:\n" + Path(log.name).read_text()[-3000:], pytrace=False)
             time.sleep(0.2)
     yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    if not stop_process(proc):
         pytest.fail("uvicorn did not stop within 20 s:\n" + Path(log.name).read_text()[-3000:], pytrace=False)
 
 
