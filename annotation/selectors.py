@@ -50,6 +50,22 @@ class ProjectView:
         return self.role == Role.MANAGER
 
 
+@dataclass(frozen=True)
+class ProjectRole:
+    """A project and the user's role in it, without the counts (for pages and fragments that show none)."""
+
+    project: Project
+    role: Role
+
+    can_label = ProjectView.can_label
+    can_manage = ProjectView.can_manage
+
+
+def project_role(*, user, project_id: int) -> ProjectRole:
+    project, role = access_project(user, project_id, allowed=CAN_VIEW)
+    return ProjectRole(project=project, role=role)
+
+
 def project_get(*, user, project_id: int) -> ProjectView:
     project, role = access_project(user, project_id, allowed=CAN_VIEW)
     labels = Label.objects.filter(project=project)

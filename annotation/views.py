@@ -42,13 +42,15 @@ def project_list(request):
 
 
 def _project_context(request, project_id: int, tab: str) -> dict:
-    view = selectors.project_get(user=request.user, project_id=project_id)
+    """What every project page and card needs: the project and my role (no counts: those are per page)."""
+    view = selectors.project_role(user=request.user, project_id=project_id)
     return {"view": view, "project": view.project, "tab": tab, "label_values": LabelValue.values}
 
 
 @login_required
 def project_detail(request, project_id: int):
-    context = _project_context(request, project_id, "overview")
+    view = selectors.project_get(user=request.user, project_id=project_id)
+    context = {**_project_context(request, project_id, "overview"), "view": view}
     context["labels"] = selectors.label_list(user=request.user, project_id=project_id)[:50]
     context["versions"] = selectors.version_list(user=request.user, project_id=project_id)
     return render(request, "annotation/project_detail.html", context)
@@ -203,13 +205,17 @@ def label_undo(request, project_id: int):
 @login_required
 def project_review(request, project_id: int):
     """Every labeled shot with filters; HTMX requests (filter, page) get the table only."""
+    return _review_response(request, project_id, request.GET)
+
+
+def _review_response(request, project_id: int, params):
     context = _project_context(request, project_id, "review")
     try:
-        filters = review.ReviewFilters.from_query(request.GET)
+        filters = review.ReviewFilters.from_query(params)
     except ValidationError as exc:
         return HttpResponse(_error_text(exc), status=400, content_type="text/plain")
     page = review.review_page(
-        user=request.user, project_id=project_id, filters=filters, page=_int_or_none(request.GET.get("page")) or 1
+        user=request.user, project_id=project_id, filters=filters, page=_int_or_none(params.get("page")) or 1
     )
     context.update(
         page=page,
@@ -240,8 +246,7 @@ def review_decide(request, project_id: int):
         return HttpResponse(_error_text(exc), status=400, content_type="text/plain")
     if not request.htmx:
         return redirect("project-review", project_id=project_id)
-    request.GET = request.POST  # the form carries the filters: re-render the same view of the table
-    response = project_review(request, project_id)
+    response = _review_response(request, project_id, request.POST)  # the form carries the filters
     response["HX-Trigger"] = json.dumps({"va-toast": {"text": f"Recorded {changed} review decision(s)."}})
     return response
 
