@@ -182,3 +182,18 @@ def test_a_stale_lock_file_from_a_crash_does_not_block(tmp_path):
         busy.listen()
         result = run_to_failure(launcher_env(tmp_path, busy.getsockname()[1]))
     assert_one_line_error(result, "already in use")  # got past the lock to the next check
+
+
+def test_embed_concurrency_sets_the_ingestion_worker_processes():
+    from va_site.launcher import child_commands
+
+    embed = child_commands("127.0.0.1", 8000, workers=True, embed_concurrency=8)["worker-embed"]
+    assert embed[embed.index("-Q") + 1] == "embed" and embed[embed.index("-c") + 1] == "8"
+    assert "worker-embed" not in child_commands("127.0.0.1", 8000, workers=False)
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "four"])
+def test_a_bad_embed_concurrency_is_refused_before_anything_starts(tmp_path, value):
+    result = run_to_failure(launcher_env(tmp_path, free_port(), VA_EMBED_CONCURRENCY=value))
+    assert_one_line_error(result, "VA_EMBED_CONCURRENCY", repr(value))
+    assert not (tmp_path / "pg").exists()  # refused before the embedded servers started

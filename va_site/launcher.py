@@ -60,7 +60,7 @@ def manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), *args], env=env, cwd=BASE_DIR, check=True)
 
 
-def child_commands(host: str, port: int, workers: bool) -> dict[str, list[str]]:
+def child_commands(host: str, port: int, workers: bool, embed_concurrency: int = 1) -> dict[str, list[str]]:
     python = sys.executable
     commands = {
         "web": [python, "-m", "uvicorn", "va_site.asgi:application", "--host", host, "--port", str(port)]
@@ -69,7 +69,7 @@ def child_commands(host: str, port: int, workers: bool) -> dict[str, list[str]]:
     if workers:
         celery = [python, "-m", "celery", "-A", "va_site", "worker", "--loglevel", "INFO"]
         commands["worker-default"] = celery + ["-Q", "default", "-c", "2", "-n", "default@%h"]
-        commands["worker-embed"] = celery + ["-Q", "embed", "-c", "1", "-n", "embed@%h"]
+        commands["worker-embed"] = celery + ["-Q", "embed", "-c", str(embed_concurrency), "-n", "embed@%h"]
     return commands
 
 
@@ -87,6 +87,13 @@ def stop_children(children: dict[str, subprocess.Popen], timeout: float = 20.0) 
             proc.wait()
 
 
+def embed_concurrency() -> int | None:
+    """VA_EMBED_CONCURRENCY: ingestion processes. On a GPU machine ingestion is CPU-bound (decoding, preview
+    encoding), so several processes share one GPU well; None when the value is not a whole number ≥ 1."""
+    text = os.environ.get("VA_EMBED_CONCURRENCY", "1")
+    return int(text) if text.strip().isdigit() and int(text) >= 1 else None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default=os.environ.get("VA_HOST", "127.0.0.1"))
@@ -94,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-workers", action="store_true", help="run the web server only")
     args = parser.parse_args(argv)
     var_dir = Path(os.environ.get("VA_VAR_DIR", BASE_DIR / "var")).resolve()
+    embed_workers = embed_concurrency()
+    if embed_workers is None:
+        return fail(f"VA_EMBED_CONCURRENCY must be a whole number ≥ 1, got {os.environ['VA_EMBED_CONCURRENCY']!r}")
 
     stopping = {"signal": None}
 
@@ -126,7 +136,9 @@ def main(argv: list[str] | None = None) -> int:
         manage(env, "collectstatic", "--noinput", "-v", "0")
         manage(env, "ingest", "--resume")  # videos a crash or Ctrl-C left half-done
         manage(env, "seed_demo")
-        for name, command in child_commands(args.host, args.port, workers=not args.no_workers).items():
+        for name, command in child_commands(
+            args.host, args.port, workers=not args.no_workers, embed_concurrency=embed_workers
+        ).items():
             # Own session: a terminal Ctrl-C reaches only us, and we stop children in order.
             # The ASGI server runs each request in a fresh thread: pooled connections, not per-thread ones.
             child_env = {**env, "VA_DB_POOL": env.get("VA_DB_POOL", "1")} if name == "web" else env
