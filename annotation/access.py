@@ -1,5 +1,8 @@
 """Who may do what in a project. `access_project` authorizes and, optionally, locks in one call."""
 
+import functools
+
+from annotation import rows
 from annotation.errors import NotFound, RoleRequired
 from annotation.models import Membership, Project, Role
 from models_app.models import Corpus
@@ -16,8 +19,8 @@ def role_of(user, project_id: int) -> Role | None:
         return None
     if user.is_staff:
         return Role.MANAGER
-    role = Membership.objects.filter(project_id=project_id, user=user).values_list("role", flat=True).first()
-    return Role(role) if role else None
+    role = Membership.objects.filter(project_id=project_id, user=user).values_list("role", flat=True)
+    return Role(role[0]) if role else None
 
 
 def access_project(user, project_id: int, *, allowed: set[Role] = CAN_VIEW, lock: bool = False) -> tuple[Project, Role]:
@@ -26,18 +29,37 @@ def access_project(user, project_id: int, *, allowed: set[Role] = CAN_VIEW, lock
     Non-members get NotFound (404), never a hint that the project exists; members whose role is
     not in `allowed` get RoleRequired (403). With lock=True the project row is locked FOR UPDATE.
     """
-    role = role_of(user, project_id)
-    if role is None:
+    if not user.is_authenticated or not user.is_active or not 0 < project_id < 2**63:  # ids are bigints
         raise NotFound("project not found")
-    queryset = Project.objects.select_related("corpus")
-    if lock:
-        queryset = queryset.select_for_update(of=("self",))
-    project = queryset.filter(pk=project_id).first()
-    if project is None:
+    found = _project_with_membership(project_id, user.pk, lock=lock)
+    if found is None:
+        raise NotFound("project not found")
+    project, corpus, member_role = found
+    project.corpus = corpus
+    role = Role.MANAGER if user.is_staff else Role(member_role) if member_role else None
+    if role is None:
         raise NotFound("project not found")
     if role not in allowed:
         raise RoleRequired(f"your role in this project ({role.value}) does not allow this")
     return project, role
+
+
+@functools.cache
+def _project_lookup(lock: bool) -> tuple[str, rows.Columns, rows.Columns]:
+    project, corpus = rows.Columns(Project, "p"), rows.Columns(Corpus, "c")
+    sql = (
+        f"SELECT {project.select}, {corpus.select}, m.role FROM {Project._meta.db_table} p"
+        f" JOIN {Corpus._meta.db_table} c ON c.id = p.corpus_id"
+        f" LEFT JOIN {Membership._meta.db_table} m ON m.project_id = p.id AND m.user_id = %s"
+        " WHERE p.id = %s" + (" FOR UPDATE OF p" if lock else "")
+    )
+    return sql, project, corpus
+
+
+def _project_with_membership(project_id: int, user_id: int, *, lock: bool) -> tuple[Project, Corpus, str] | None:
+    """(project, its corpus, the user's membership role or None) in one query: this runs on every request."""
+    sql, project_columns, corpus_columns = _project_lookup(lock)
+    return rows.fetch_one(sql, [user_id, project_id], project_columns, corpus_columns)
 
 
 def access_corpus(user, corpus_id: int, *, manage: bool = False) -> Corpus:

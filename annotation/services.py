@@ -7,7 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from annotation import quality, realtime, training, webhooks
@@ -86,9 +86,7 @@ def label_set(
     ):
         raise ValidationError({"classifier_version": "not a version of this project"})
 
-    label, created = Label.objects.select_for_update().get_or_create(
-        project_id=project.id, shot_id=shot_id, user=user, defaults={"value": value, "is_review": is_review}
-    )
+    label, created = _label_insert_or_lock(project.id, shot_id, user, value, is_review)
     if expected_version is not None and not created and label.version != expected_version:
         raise StaleVersion(label.version)
     old_value = "" if created else label.value
@@ -115,6 +113,33 @@ def label_set(
     )
     _push_label_change(project.id, user, event)
     return LabelResult(label=label, event=event)
+
+
+def _label_insert_or_lock(project_id: int, shot_id: int, user, value: str, is_review: bool) -> tuple[Label, bool]:
+    """The user's label row on the shot, locked until commit: a new one with `value`, or the existing one.
+
+    The hot path of every label POST: one INSERT … ON CONFLICT DO NOTHING for a new label, where
+    get_or_create takes a SELECT FOR UPDATE, a savepoint, the INSERT and a release. A concurrent insert of
+    the same key waits on the unique index, finds the conflict after the other commits and then locks
+    the committed row, so a double submit still yields one label.
+    """
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Label._meta.db_table}"
+            " (project_id, shot_id, user_id, value, version, is_review, created_at, updated_at)"
+            " VALUES (%s, %s, %s, %s, 1, %s, %s, %s)"
+            " ON CONFLICT (project_id, shot_id, user_id) DO NOTHING RETURNING id",
+            [project_id, shot_id, user.id, value, is_review, now, now],
+        )
+        inserted = cursor.fetchone()
+    if inserted is None:
+        label = Label.objects.select_for_update().get(project_id=project_id, shot_id=shot_id, user=user)
+        label.user = user
+        return label, False
+    label = Label(id=inserted[0], project_id=project_id, shot_id=shot_id, user=user, value=value, version=1)
+    label.is_review, label.created_at, label.updated_at = is_review, now, now
+    return label, True
 
 
 @dataclass(frozen=True)

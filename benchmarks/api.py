@@ -309,6 +309,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--rate", type=float, default=300.0, help="offered label POSTs per second (open loop)")
     parser.add_argument("--light-rate", type=float, default=60.0, help="a second, lighter open-loop rate")
+    parser.add_argument("--labels-only", action="store_true", help="measure only the label POSTs")
     args = parser.parse_args()
     n = args.n or (100_000 if args.quick else 1_000_000)
     seconds = args.seconds or (10.0 if args.quick else 30.0)
@@ -358,12 +359,17 @@ def main() -> None:
     if not wait_for_http("127.0.0.1", port, timeout=60):
         raise SystemExit("the ASGI server did not start")
     time.sleep(2.0 if args.workers > 1 else 0.5)  # let every worker process come up
-    project, token = world["project"], world["manager_token"]
+    if not args.labels_only:
+        measure_reads(port, server.pid, world, n, quick=args.quick)
+    measure_label_posts(port, world, args, seconds)
 
+
+def measure_reads(port: int, server_pid: int, world: dict, n: int, *, quick: bool) -> None:
+    project, token = world["project"], world["manager_token"]
     # 1. whole-catalog export
     export_path = f"/api/v1/projects/{project.id}/scores/export/?format=csv"
     asyncio.run(export_once(port, export_path, token))  # warm: page the matrix in, import everything
-    with MemoryWatch(server.pid) as memory:
+    with MemoryWatch(server_pid) as memory:
         rows, size, elapsed = asyncio.run(export_once(port, export_path, token))
     assert rows == n, (rows, n)
     baseline_rate = naive_export_rate(world["corpus"], world["weights"], world["bias"], max_rows=min(n, 200_000))
@@ -396,7 +402,7 @@ def main() -> None:
     )
 
     # 2. top-k
-    repeats = 20 if args.quick else 50
+    repeats = 20 if quick else 50
     latencies = asyncio.run(top_k_latencies(port, f"/api/v1/projects/{project.id}/scores/top/?k=100", token, repeats))
     sql_ms = min(sql_top_k_ms(world["corpus"], world["weights"], world["bias"]) for _ in range(2))
     emit_percentiles(
@@ -409,7 +415,10 @@ def main() -> None:
         baseline_is="PostgreSQL inner-product ORDER BY … LIMIT 100 (best of 2)",
     )
 
-    # 3. label POSTs: 50 clients at the goal's rate (open loop), at full speed (closed loop), and one client
+
+def measure_label_posts(port: int, world: dict, args: argparse.Namespace, seconds: float) -> None:
+    """50 clients at the goal's rate (open loop), at a light rate, at full speed (closed loop); one client."""
+    project = world["project"]
     rng = np.random.default_rng(7)
     shots = np.array_split(rng.permutation(world["shot_ids"]), 4)
     warm = rng.permutation(world["shot_ids"])[:200]  # each worker's first label POST pays one-time costs

@@ -1,0 +1,62 @@
+"""Reads on every API request, in plain SQL loaded into model instances.
+
+The ORM compiles each query anew, and for a lookup that joins a second model that costs more CPU than the
+query itself (about 1 ms each on this 2-core machine, a sixth of a label POST; see benchmarks/api.py).
+The bearer-token lookup and the project-with-role lookup run on every request, so they use these helpers:
+the SQL is written out once, and rows become ordinary instances through `Model.from_db`, with the fields'
+database converters applied as the ORM would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cached_property
+
+from django.db import connection
+from django.db.models import Model
+
+
+class Columns:
+    """One model's concrete columns under a table alias: their SELECT list and the loader of their values."""
+
+    def __init__(self, model: type[Model], alias: str):
+        self.model, self.alias = model, alias
+        self.fields = model._meta.concrete_fields
+
+    @cached_property
+    def select(self) -> str:
+        return ", ".join(f'{self.alias}."{field.column}"' for field in self.fields)
+
+    @cached_property
+    def _converters(self) -> list[tuple[int, list, object]]:
+        found = []
+        for index, field in enumerate(self.fields):
+            converters = field.get_db_converters(connection) + connection.ops.get_db_converters(field.cached_col)
+            if converters:
+                found.append((index, converters, field.cached_col))
+        return found
+
+    def load(self, values: Sequence) -> Model:
+        values = list(values)
+        for index, converters, expression in self._converters:
+            for convert in converters:
+                values[index] = convert(values[index], expression, connection)
+        return self.model.from_db(connection.alias, [field.attname for field in self.fields], values)
+
+    def __len__(self) -> int:
+        return len(self.fields)
+
+
+def fetch_one(sql: str, params: Sequence, *columns: Columns) -> tuple | None:
+    """Run `sql` (selecting each `columns`' SELECT list in order, then any extra values) and load one row:
+    one instance per Columns followed by the extra values, or None when there is no row."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    loaded, start = [], 0
+    for group in columns:
+        loaded.append(group.load(row[start : start + len(group)]))
+        start += len(group)
+    return (*loaded, *row[start:])
