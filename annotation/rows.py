@@ -1,14 +1,15 @@
-"""Reads on every API request, in plain SQL loaded into model instances.
+"""Statements on every API request, written out once instead of compiled by the ORM each time.
 
 The ORM compiles each query anew, and for a lookup that joins a second model that costs more CPU than the
 query itself (about 1 ms each on this 2-core machine, a sixth of a label POST; see benchmarks/api.py).
-The bearer-token lookup and the project-with-role lookup run on every request, so they use these helpers:
-the SQL is written out once, and rows become ordinary instances through `Model.from_db`, with the fields'
-database converters applied as the ORM would.
+The bearer-token lookup, the project-with-role lookup and the audit-event insert of a label use these
+helpers: rows become ordinary instances through `Model.from_db`, with the fields' database converters
+applied as the ORM would, and inserts prepare values with the fields' own `pre_save`/`get_db_prep_save`.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from functools import cached_property
 
@@ -60,3 +61,27 @@ def fetch_one(sql: str, params: Sequence, *columns: Columns) -> tuple | None:
         loaded.append(group.load(row[start : start + len(group)]))
         start += len(group)
     return (*loaded, *row[start:])
+
+
+@functools.cache
+def _insert_statement(model: type[Model]) -> tuple[str, list]:
+    meta = model._meta
+    fields = [field for field in meta.concrete_fields if field is not meta.auto_field]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}) RETURNING {quote(meta.pk.column)}"
+    return sql, fields
+
+
+def insert(model: type[Model], **values) -> Model:
+    """`model.objects.create(**values)` from a statement written once per model. No save signals are sent
+    (this project connects none); the fields' defaults and pre_save (auto_now_add…) apply as in save()."""
+    obj = model(**values)
+    sql, fields = _insert_statement(model)
+    params = [field.get_db_prep_save(field.pre_save(obj, add=True), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        obj.pk = cursor.fetchone()[0]
+    obj._state.adding, obj._state.db = False, connection.alias
+    return obj

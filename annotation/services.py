@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from annotation import quality, realtime, training, webhooks
+from annotation import quality, realtime, rows, training, webhooks
 from annotation.access import CAN_LABEL, CAN_MANAGE, CAN_REVIEW, access_corpus, access_project
 from annotation.errors import NotFound, RoleRequired, StaleVersion
 from annotation.models import (
@@ -78,15 +78,16 @@ def label_set(
     is_review = provenance.source == LabelSource.REVIEW
     if is_review and role not in CAN_REVIEW:
         raise RoleRequired("only reviewers and managers record review decisions")
-    if not Shot.objects.filter(pk=shot_id, video__corpus_id=project.corpus_id).exists():
-        raise NotFound("shot not found in this project's corpus")
     if (
         provenance.classifier_version_id is not None
         and not ClassifierVersion.objects.filter(pk=provenance.classifier_version_id, project_id=project.id).exists()
     ):
         raise ValidationError({"classifier_version": "not a version of this project"})
 
-    label, created = _label_insert_or_lock(project.id, shot_id, user, value, is_review)
+    found = _label_insert_or_lock(project, shot_id, user, value, is_review) if 0 < shot_id < 2**63 else None
+    if found is None:
+        raise NotFound("shot not found in this project's corpus")
+    label, created = found
     if expected_version is not None and not created and label.version != expected_version:
         raise StaleVersion(label.version)
     old_value = "" if created else label.value
@@ -97,7 +98,8 @@ def label_set(
         label.version += 1
         label.save(update_fields=["value", "is_review", "version", "updated_at"])
 
-    event = LabelEvent.objects.create(
+    event = rows.insert(  # LabelEvent.objects.create without compiling the INSERT each time
+        LabelEvent,
         project_id=project.id,
         shot_id=shot_id,
         user=user,
@@ -115,29 +117,34 @@ def label_set(
     return LabelResult(label=label, event=event)
 
 
-def _label_insert_or_lock(project_id: int, shot_id: int, user, value: str, is_review: bool) -> tuple[Label, bool]:
-    """The user's label row on the shot, locked until commit: a new one with `value`, or the existing one.
+def _label_insert_or_lock(project, shot_id: int, user, value: str, is_review: bool) -> tuple[Label, bool] | None:
+    """The user's label row on the shot, locked until commit: a new one with `value`, or the existing one;
+    None when the shot is not in the project's corpus.
 
-    The hot path of every label POST: one INSERT … ON CONFLICT DO NOTHING for a new label, where
-    get_or_create takes a SELECT FOR UPDATE, a savepoint, the INSERT and a release. A concurrent insert of
-    the same key waits on the unique index, finds the conflict after the other commits and then locks
-    the committed row, so a double submit still yields one label.
+    The hot path of every label POST: one INSERT … SELECT … ON CONFLICT DO NOTHING checks the shot and
+    inserts a new label, where get_or_create after a shot check took a SELECT, a SELECT FOR UPDATE, a
+    savepoint, the INSERT and a release. A concurrent insert of the same key waits on the unique index,
+    finds the conflict after the other commits and then locks the committed row, so a double submit still
+    yields one label.
     """
     now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {Label._meta.db_table}"
             " (project_id, shot_id, user_id, value, version, is_review, created_at, updated_at)"
-            " VALUES (%s, %s, %s, %s, 1, %s, %s, %s)"
+            f" SELECT %s, s.id, %s, %s, 1, %s, %s, %s FROM {Shot._meta.db_table} s"
+            f" JOIN {Video._meta.db_table} v ON v.id = s.video_id WHERE s.id = %s AND v.corpus_id = %s"
             " ON CONFLICT (project_id, shot_id, user_id) DO NOTHING RETURNING id",
-            [project_id, shot_id, user.id, value, is_review, now, now],
+            [project.id, user.id, value, is_review, now, now, shot_id, project.corpus_id],
         )
         inserted = cursor.fetchone()
-    if inserted is None:
-        label = Label.objects.select_for_update().get(project_id=project_id, shot_id=shot_id, user=user)
+    if inserted is None:  # a label exists (lock it), or the shot is not in this corpus
+        label = Label.objects.select_for_update().filter(project_id=project.id, shot_id=shot_id, user=user).first()
+        if label is None:
+            return None
         label.user = user
         return label, False
-    label = Label(id=inserted[0], project_id=project_id, shot_id=shot_id, user=user, value=value, version=1)
+    label = Label(id=inserted[0], project_id=project.id, shot_id=shot_id, user=user, value=value, version=1)
     label.is_review, label.created_at, label.updated_at = is_review, now, now
     return label, True
 
@@ -196,7 +203,8 @@ def label_undo(*, user, project_id: int, page: str = "") -> UndoResult | None:
         label.is_review = before is not None and before.source == LabelSource.REVIEW
         label.version += 1
         label.save(update_fields=["value", "is_review", "version", "updated_at"])
-    event = LabelEvent.objects.create(
+    event = rows.insert(  # LabelEvent.objects.create without compiling the INSERT each time
+        LabelEvent,
         project_id=project.id,
         shot_id=undone.shot_id,
         user=user,

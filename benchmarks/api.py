@@ -127,6 +127,9 @@ def setup(n: int):
     started = time.perf_counter()
     matrix_for(corpus.id)  # the snapshot the web process memory-maps (built once per corpus version)
     matrix_s = time.perf_counter() - started
+    with connection.cursor() as cursor:  # measure the steady state, not the bulk load's vacuum and checkpoint
+        cursor.execute("VACUUM ANALYZE")
+        cursor.execute("CHECKPOINT")
     return {
         "project": project,
         "corpus": corpus,
@@ -315,6 +318,9 @@ def main() -> None:
     seconds = args.seconds or (10.0 if args.quick else 30.0)
     boot("api")
     os.environ["VA_API_RATE_EXPORT"] = "0"  # the benchmark repeats exports; throttling is not measured here
+    # Label POSTs stay throttled (its Redis counter is part of their cost), under a limit no phase reaches:
+    # the one-client baseline alone posts more than the default 1200/min on its token.
+    os.environ["VA_API_RATE_WRITE"] = "1000000"
     os.environ["VA_DB_POOL"] = "1"  # the ASGI server pools its database connections (see settings)
     # The server runs the production profile (DEBUG off), on plain HTTP over loopback.
     os.environ.update(
@@ -361,7 +367,7 @@ def main() -> None:
     time.sleep(2.0 if args.workers > 1 else 0.5)  # let every worker process come up
     if not args.labels_only:
         measure_reads(port, server.pid, world, n, quick=args.quick)
-    measure_label_posts(port, world, args, seconds)
+    measure_label_posts(port, server.pid, world, args, seconds)
 
 
 def measure_reads(port: int, server_pid: int, world: dict, n: int, *, quick: bool) -> None:
@@ -416,7 +422,35 @@ def measure_reads(port: int, server_pid: int, world: dict, n: int, *, quick: boo
     )
 
 
-def measure_label_posts(port: int, world: dict, args: argparse.Namespace, seconds: float) -> None:
+def cpu_seconds(pids_of) -> float:
+    """User + system CPU seconds so far of the processes `pids_of()` names (those that vanish are skipped)."""
+    total = 0.0
+    for pid in pids_of():
+        try:
+            times = psutil.Process(pid).cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def server_pids(root: int) -> list[int]:
+    return [root, *(child.pid for child in psutil.Process(root).children(recursive=True))]
+
+
+def postgres_pids() -> list[int]:
+    return [proc.pid for proc in psutil.process_iter(["name"]) if (proc.info["name"] or "").startswith("postgres")]
+
+
+def with_cpu(run, server_pid: int):
+    """Run `run()`; return its result and the CPU ms the server and PostgreSQL spent meanwhile."""
+    server_before, pg_before = cpu_seconds(lambda: server_pids(server_pid)), cpu_seconds(postgres_pids)
+    result = run()
+    server_ms = (cpu_seconds(lambda: server_pids(server_pid)) - server_before) * 1000
+    return result, server_ms, (cpu_seconds(postgres_pids) - pg_before) * 1000
+
+
+def measure_label_posts(port: int, server_pid: int, world: dict, args: argparse.Namespace, seconds: float) -> None:
     """50 clients at the goal's rate (open loop), at a light rate, at full speed (closed loop); one client."""
     project = world["project"]
     rng = np.random.default_rng(7)
@@ -427,16 +461,19 @@ def measure_label_posts(port: int, world: dict, args: argparse.Namespace, second
         post_labels(port, project.id, world["tokens"][:1], shots[0], min(5.0, seconds))
     )
     single_rate = len(single) / single_s
-    runs = {
-        "open": asyncio.run(post_labels(port, project.id, world["tokens"], shots[1], seconds, rate=args.rate)),
-        "open_light": asyncio.run(
-            post_labels(port, project.id, world["tokens"], shots[2], seconds, rate=args.light_rate)
-        ),
-        "closed": asyncio.run(post_labels(port, project.id, world["tokens"], shots[3], seconds)),
-    }
-    for loop, (latencies, errors, statuses, elapsed) in runs.items():
+
+    def load(my_shots: np.ndarray, rate: float | None):
+        return lambda: asyncio.run(post_labels(port, project.id, world["tokens"], my_shots, seconds, rate=rate))
+
+    runs = {"open": load(shots[1], args.rate), "open_light": load(shots[2], args.light_rate)}
+    runs["closed"] = load(shots[3], None)
+    for loop, run in runs.items():
+        (latencies, errors, statuses, elapsed), server_ms, pg_ms = with_cpu(run, server_pid)
         throughput = len(latencies) / elapsed
         common = {"clients": CLIENTS, "workers": args.workers, "loop": loop, "errors": errors, "statuses": statuses}
+        # CPU per label: steadier than rates on a shared machine (the server and PostgreSQL, all processes)
+        common["server_cpu_ms_per_label"] = round(server_ms / max(len(latencies), 1), 2)
+        common["postgres_cpu_ms_per_label"] = round(pg_ms / max(len(latencies), 1), 2)
         if loop.startswith("open"):
             common["offered_rate"] = args.rate if loop == "open" else args.light_rate
         emit(

@@ -1,5 +1,7 @@
 """Input and output serializers. Outputs describe rows; inputs validate what views pass to services."""
 
+import copy
+
 from rest_framework import serializers
 
 from annotation.models import (
@@ -17,6 +19,26 @@ from annotation.models import (
 from annotation.tokens import SERVICE_ROLE_CHOICES
 from annotation.webhooks import EVENTS
 from models_app.models import Corpus, Shot, Video
+
+
+class ReusedFields:
+    """For flat serializers on hot paths: the fields are built once per class, each instance binds copies.
+
+    DRF deep-copies every declared field for every serializer instance (re-running each field's
+    constructor) and a ModelSerializer rebuilds its fields from the model: together a sixth of a label
+    POST's CPU (benchmarks/api.py). Binding only needs a field object of the instance's own, so a shallow
+    copy of a prototype does. Flat serializers only: a nested serializer would share its bound children.
+    """
+
+    def get_fields(self):
+        cls = type(self)
+        prototypes = cls.__dict__.get("_field_prototypes")
+        if prototypes is None:
+            prototypes = super().get_fields()
+            if any(isinstance(field, serializers.BaseSerializer) for field in prototypes.values()):
+                raise TypeError(f"{cls.__name__}: ReusedFields is for flat serializers only")
+            cls._field_prototypes = prototypes
+        return {name: copy.copy(field) for name, field in prototypes.items()}
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -91,7 +113,7 @@ class MembershipIn(serializers.Serializer):
 # --- labels ----------------------------------------------------------------------------------------
 
 
-class LabelOut(serializers.ModelSerializer):
+class LabelOut(ReusedFields, serializers.ModelSerializer):
     username = serializers.CharField(source="user.username", read_only=True)
 
     class Meta:
@@ -116,7 +138,7 @@ class ProvenanceIn(serializers.Serializer):
     page = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class LabelCreateIn(ProvenanceIn):
+class LabelCreateIn(ReusedFields, ProvenanceIn):
     shot = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     value = serializers.ChoiceField(choices=LabelValue.choices)
     expected_version = serializers.IntegerField(
@@ -129,7 +151,7 @@ class LabelCreateIn(ProvenanceIn):
     )
 
 
-class LabelUpdateIn(ProvenanceIn):
+class LabelUpdateIn(ReusedFields, ProvenanceIn):
     value = serializers.ChoiceField(choices=LabelValue.choices)
     version = serializers.IntegerField(
         min_value=1, max_value=2**31 - 1, help_text="the version you read (409 if stale)"
