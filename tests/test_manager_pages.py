@@ -101,7 +101,7 @@ def test_dashboard_renders_seeded_data_with_charts_and_tables(client, seeded):
     response = client.get(f"/projects/{project.id}/manage/")
     page = response.content.decode()
     assert response.status_code == 200
-    assert page.count("<svg") == 2 and 'data-ws-url="/ws/projects/' in page
+    assert page.count("<svg") == 2 and f'ws-connect="/ws/projects/{project.id}/"' in page  # live over the websocket
     for name in ("x", "y", "z"):
         assert f"<td>{name}</td>" in page
     for event in ("va:labels-changed", "va:metrics-updated", "va:agreement-updated"):
@@ -175,6 +175,8 @@ def test_queue_lists_disagreements_and_model_contradictions(client, queue_world)
         disputed: ("disagreement",),
     }
     assert queue.counts == {"disagreement": 1, "model": 1}
+    page = response.content.decode()  # live: the page holds the project's websocket and re-fetches on changes
+    assert f'ws-connect="/ws/projects/{project.id}/"' in page and "va:labels-changed from:body" in page
     item = next(i for i in queue.items if i.shot.id == confident_negative)
     assert item.consensus == "positive" and item.model_score < 0.1
     only_model = client.get(f"/projects/{project.id}/review/queue/?reason=model").context["queue"]

@@ -3,6 +3,8 @@
 import numpy as np
 from playwright.sync_api import expect
 
+from annotation.models import Label
+from tests.browser.test_annotator_flows import other_user_labels
 from tests.factories import UserFactory, make_embedded_corpus, make_project
 from tests.test_manager_pages import seed_dashboard
 
@@ -19,6 +21,33 @@ def test_the_dashboard_shows_charts_and_agreement_and_is_for_managers_only(web):
     expect(page.locator("body")).to_contain_text("Annotator pairs")
     expect(page.locator("body")).to_contain_text(users["x"].username)
     web.screenshot(page, "dashboard")
+    # live: another annotator's new label shows up in the progress counts without a reload
+    expect(page.locator("body[data-live='1']")).to_have_count(1)  # the websocket is up
+    labeled = page.locator("#dash-progress .stats li").first.locator("strong")
+    before = int(labeled.inner_text())
+    labeled_ids = set(Label.objects.filter(project=project).values_list("shot_id", flat=True))
+    fresh_shot = next(int(s) for s in shot_ids if int(s) not in labeled_ids)
+    other_user_labels(users["x"], project.id, fresh_shot, "positive")
+    expect(labeled).to_have_text(str(before + 1), timeout=10_000)
     assert not web.console_errors
     annotator = web.page(users["x"])
     assert annotator.goto(f"/projects/{project.id}/manage/").status == 403
+
+
+def test_the_activity_page_shows_a_new_label_without_a_reload(web):
+    corpus, shot_ids, truth = make_embedded_corpus()
+    manager = UserFactory(username="erin")
+    project = make_project(corpus, manager, "Night exteriors")
+    users, _, _ = seed_dashboard(project, np.array(shot_ids), truth)
+    page = web.page(manager, size="desktop")
+    page.goto(f"/projects/{project.id}/activity/")
+    expect(page.locator("body[data-live='1']")).to_have_count(1)  # the websocket is up
+    rows_before = page.locator("#activity tr[data-event]").count()
+    fresh_shot = int(shot_ids[-1])
+    other_user_labels(users["x"], project.id, fresh_shot, "unsure")
+    newest = page.locator("#activity tr[data-event]").first
+    expect(newest).to_contain_text(str(fresh_shot), timeout=10_000)
+    expect(newest).to_contain_text("unsure")
+    assert page.locator("#activity tr[data-event]").count() >= min(rows_before + 1, 50)
+    web.screenshot(page, "activity-live")
+    assert not web.console_errors
