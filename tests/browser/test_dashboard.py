@@ -9,13 +9,19 @@ from tests.factories import UserFactory, make_embedded_corpus, make_project
 from tests.test_manager_pages import seed_dashboard
 
 
-def test_the_dashboard_shows_charts_and_agreement_and_is_for_managers_only(web):
+def seeded_manager_page(web, manager_name: str, project_name: str, path: str):
+    """A project with three annotators' labels and a model; its manager's browser page at `path`."""
     corpus, shot_ids, truth = make_embedded_corpus()
-    manager = UserFactory(username="dana")
-    project = make_project(corpus, manager, "Establishing shots")
-    users, _, version = seed_dashboard(project, np.array(shot_ids), truth)
+    manager = UserFactory(username=manager_name)
+    project = make_project(corpus, manager, project_name)
+    users, _, _ = seed_dashboard(project, np.array(shot_ids), truth)
     page = web.page(manager, size="desktop")
-    page.goto(f"/projects/{project.id}/manage/")
+    page.goto(f"/projects/{project.id}/{path}/")
+    return project, shot_ids, users, page
+
+
+def test_the_dashboard_shows_charts_and_agreement_and_is_for_managers_only(web):
+    project, shot_ids, users, page = seeded_manager_page(web, "dana", "Establishing shots", "manage")
     expect(page.locator("svg.chart").first).to_be_visible()
     assert page.locator("svg.chart").count() >= 2
     expect(page.locator("body")).to_contain_text("Annotator pairs")
@@ -35,12 +41,7 @@ def test_the_dashboard_shows_charts_and_agreement_and_is_for_managers_only(web):
 
 
 def test_the_activity_page_shows_a_new_label_without_a_reload(web):
-    corpus, shot_ids, truth = make_embedded_corpus()
-    manager = UserFactory(username="erin")
-    project = make_project(corpus, manager, "Night exteriors")
-    users, _, _ = seed_dashboard(project, np.array(shot_ids), truth)
-    page = web.page(manager, size="desktop")
-    page.goto(f"/projects/{project.id}/activity/")
+    project, shot_ids, users, page = seeded_manager_page(web, "erin", "Night exteriors", "activity")
     expect(page.locator("body[data-live='1']")).to_have_count(1)  # the websocket is up
     rows_before = page.locator("#activity tr[data-event]").count()
     fresh_shot = int(shot_ids[-1])
