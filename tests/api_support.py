@@ -14,12 +14,27 @@ from models_app.embedding import TEST_MODEL_NAME
 from models_app.services import ShotRecord, corpus_create, shots_replace
 from tests.factories import UserFactory, VideoFactory, make_project
 
-ROLES = ["viewer", "annotator", "reviewer", "manager", "staff", "outsider"]
+PEOPLE = ["viewer", "annotator", "reviewer", "manager", "staff", "outsider"]
+# Service accounts (project-scoped users with a service token): (project, role, token scope). "service-read"
+# has a read-only token; "service-other" belongs to project B.
+SERVICE_ACCOUNTS = {
+    "service-read": ("A", Role.REVIEWER, "read"),
+    "service-annotator": ("A", Role.ANNOTATOR, "write"),
+    "service-other": ("B", Role.REVIEWER, "write"),
+}
+ROLES = PEOPLE + list(SERVICE_ACCOUNTS)
 # Expected outcome per kind of action and role: "ok", 403 or 404 (same as tests/test_permissions.py).
+SERVICE = {"service-other": 404}
 MATRIX = {
-    "view": {"viewer": "ok", "annotator": "ok", "reviewer": "ok", "manager": "ok", "staff": "ok", "outsider": 404},
-    "label": {"viewer": 403, "annotator": "ok", "reviewer": "ok", "manager": "ok", "staff": "ok", "outsider": 404},
-    "manage": {"viewer": 403, "annotator": 403, "reviewer": 403, "manager": "ok", "staff": "ok", "outsider": 404},
+    "view": {"viewer": "ok", "annotator": "ok", "reviewer": "ok", "manager": "ok", "staff": "ok", "outsider": 404}
+    | {"service-read": "ok", "service-annotator": "ok"}
+    | SERVICE,
+    "label": {"viewer": 403, "annotator": "ok", "reviewer": "ok", "manager": "ok", "staff": "ok", "outsider": 404}
+    | {"service-read": 403, "service-annotator": "ok"}
+    | SERVICE,
+    "manage": {"viewer": 403, "annotator": 403, "reviewer": 403, "manager": "ok", "staff": "ok", "outsider": 404}
+    | {"service-read": 403, "service-annotator": 403}
+    | SERVICE,
 }
 
 
@@ -74,7 +89,7 @@ class ApiWorld:
 
 def build_api_world() -> ApiWorld:
     """Test modules wrap this in their own `api_world` fixture (with `db`)."""
-    users = {role: UserFactory(username=role) for role in ROLES if role != "staff"}
+    users = {role: UserFactory(username=role) for role in PEOPLE if role != "staff"}
     users["staff"] = UserFactory(username="staff", is_staff=True)
     corpus_b = corpus_create(name="B", embedding_model=TEST_MODEL_NAME, dim=64, is_test_model=True)
     corpus, video, shot_ids, truth, vectors = embedded_corpus("A", 300)
@@ -106,6 +121,10 @@ def build_api_world() -> ApiWorld:
         other_webhook=other_webhook.webhook,
         users=users,
     )
-    for role, user in users.items():
+    for role, user in list(users.items()):
         world.tokens[role] = tokens.token_create(user=user, name=f"{role} token").secret
+    for role, (which, member_role, scope) in SERVICE_ACCOUNTS.items():
+        owner, on = (users["manager"], project) if which == "A" else (users["outsider"], other_project)
+        issued = tokens.service_token_create(actor=owner, project_id=on.id, name=role, role=member_role, scope=scope)
+        users[role], world.tokens[role] = issued.token.user, issued.secret
     return world

@@ -3,6 +3,7 @@ reached through this project's URLs (always 404, never a hint)."""
 
 import pytest
 
+from annotation import tokens
 from annotation.models import Label
 from annotation.services import label_set
 from tests.api_support import MATRIX, ROLES, build_api_world
@@ -22,6 +23,11 @@ def own_label(world, role):
     if MATRIX["label"][role] == "ok":
         return label_set(user=user, project_id=world.project.id, shot_id=world.shot, value="negative").label
     return Label.objects.filter(project=world.project).first()
+
+
+def fresh_service_token(world) -> int:
+    """A service account of project A made for this call (revoking it must not disturb the caller's own)."""
+    return tokens.service_token_create(actor=world.users["manager"], project_id=world.project.id, name="etl").token.id
 
 
 # name → (kind of action, method, url(world), body(world, role) or None)
@@ -87,6 +93,12 @@ ENDPOINTS = {
         "post",
         lambda w: f"{V1}/projects/{w.project.id}/service-accounts/",
         lambda w, role: {"name": "etl", "role": "viewer"},
+    ),
+    "service account revoke": (
+        "manage",
+        "delete",
+        lambda w: f"{V1}/projects/{w.project.id}/service-accounts/{fresh_service_token(w)}/",
+        None,
     ),
     "webhooks": ("manage", "get", lambda w: f"{V1}/projects/{w.project.id}/webhooks/", None),
     "webhook create": (
@@ -205,3 +217,38 @@ def test_lists_hold_only_the_callers_projects(api_world):
     assert labels and {row["project"] for row in labels} == {api_world.project.id}
     staff = api_world.client("staff")
     assert len(staff.get(f"{V1}/projects/").json()["results"]) == 2
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_project_creation_is_for_staff_and_holders_of_the_add_project_permission(api_world, role):
+    from django.contrib.auth.models import Permission
+
+    body = {"corpus": api_world.project.corpus_id, "name": f"new by {role}"}
+    response = api_world.client(role).post(f"{V1}/projects/", body, format="json")
+    if role == "staff":
+        assert response.status_code == 201 and response.json()["name"] == body["name"]
+        return
+    assert response.status_code == 403, response.content  # no one else holds the permission yet
+    assert response.json()["error"]["code"] == "permission_denied"
+    if role.startswith("service"):
+        return
+    api_world.users[role].user_permissions.add(Permission.objects.get(codename="add_project"))
+    again = api_world.client(role).post(f"{V1}/projects/", body, format="json")
+    assert again.status_code == 201, again.content
+    created = again.json()["id"]
+    # the creator manages the new project
+    members = api_world.client(role).get(f"{V1}/projects/{created}/members/").json()["results"]
+    assert [(m["username"], m["role"]) for m in members] == [(role, "manager")]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_personal_tokens_are_for_people_and_service_accounts_cannot_mint_them(api_world, role):
+    client = api_world.client(role)
+    listed = client.get(f"{V1}/tokens/")
+    assert listed.status_code == 200
+    created = client.post(f"{V1}/tokens/", {"name": "ci"}, format="json")
+    if role.startswith("service"):
+        # a read-scoped token may not write at all; a write-scoped service account may not mint tokens
+        assert created.status_code == 403 and created.json()["error"]["code"] == "permission_denied"
+    else:
+        assert created.status_code == 201 and created.json()["token"].startswith("va_")
