@@ -1,6 +1,6 @@
 // Video Annotator front end, on top of htmx and its ws extension:
 // - websocket JSON events → DOM events "va:<type-with-dashes>" on <body> (hx-trigger="va:x from:body"),
-// - keyboard-first labeling of shot cards (arrows/J/K move, P/N/U label, Z undo, Enter details, 1–4 feeds),
+// - keyboard-first labeling of shot cards (arrows/J/K move, P/N/U label, Z undo, Enter details, 1–5 feeds),
 // - hover/focus previews, toasts, and a live feed refresh that keeps focus and waits for labels in flight.
 (function () {
   "use strict";
@@ -8,14 +8,28 @@
   const project = body.dataset.project;
 
   // --- Websocket events (the socket itself is htmx's ws extension: ws-connect on <body>) -------------
+  // Parts that re-fetch on busy events throttle their trigger, and htmx's throttle drops what arrives inside
+  // its window: "va:<type>-settled" follows once a burst of one type is over (SETTLE_MS after its last
+  // event, longer than any throttle window), so every part ends on the latest state; triggers list both.
+  const SETTLE_MS = 1200;
+  const settleTimers = {};
   body.addEventListener("htmx:wsBeforeMessage", (e) => {
     e.preventDefault(); // our messages are JSON events, not HTML fragments to swap
     let event;
     try { event = JSON.parse(e.detail.message); } catch (err) { return; }
     if (!event.type) return;
-    body.dispatchEvent(new CustomEvent("va:" + event.type.replace(/\./g, "-"), { detail: event }));
+    const name = "va:" + event.type.replace(/\./g, "-");
+    body.dispatchEvent(new CustomEvent(name, { detail: event }));
+    clearTimeout(settleTimers[name]);
+    settleTimers[name] = setTimeout(() => body.dispatchEvent(new CustomEvent(name + "-settled")), SETTLE_MS);
   });
-  body.addEventListener("htmx:wsOpen", () => { body.dataset.live = "1"; });
+  // Events sent while the socket was down are lost: after a reconnect, "va:resync" re-fetches every part.
+  let wasOpen = false;
+  body.addEventListener("htmx:wsOpen", () => {
+    body.dataset.live = "1";
+    if (wasOpen) body.dispatchEvent(new CustomEvent("va:resync"));
+    wasOpen = true;
+  });
   body.addEventListener("htmx:wsClose", () => { body.dataset.live = "0"; });
 
   // --- Toasts ----------------------------------------------------------------------------------------
@@ -158,6 +172,7 @@
     }
   }
   body.addEventListener("va:feeds-updated", refreshFeed);
+  body.addEventListener("va:resync", refreshFeed);
   body.addEventListener("va:labels-changed", (e) => {
     if (String(e.detail.user_id) === body.dataset.user) return;
     refreshCard(e.detail.shot_id);

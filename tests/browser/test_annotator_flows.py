@@ -231,10 +231,19 @@ def test_a_retrain_pushed_over_the_websocket_refreshes_the_feed(web, catalog):
         expect(page.locator("#model-status [data-state=ready]")).to_contain_text("v", timeout=30_000)
     # Keyboard focus survives the next refresh.
     page.keyboard.press("j")
-    focused = page.evaluate("document.activeElement.dataset.shot")
-    page.evaluate("document.body.dispatchEvent(new CustomEvent('va:feeds-updated'))")
-    page.wait_for_load_state("networkidle")
-    assert page.evaluate("document.activeElement.dataset.shot") == focused
+    focused = page.evaluate("(window.__before = document.activeElement).dataset.shot")
+    with page.expect_response(lambda r: "/annotate/?feed=" in r.url) as refresh:
+        page.evaluate("document.body.dispatchEvent(new CustomEvent('va:feeds-updated'))")
+    assert refresh.value.ok
+    # the refreshed grid is in (its cards are new elements) and focus is back on the same shot's new card
+    page.wait_for_function(
+        """(shot) => {
+            const card = document.querySelector(`[data-grid] .shot[data-shot='${shot}']`);
+            return card && card !== window.__before && document.activeElement === card;
+        }""",
+        arg=focused,
+        timeout=10_000,
+    )
     web.screenshot(page, "refreshed")
     assert not web.console_errors
 
