@@ -187,9 +187,13 @@ def shot_cards(
     return cards
 
 
-def shot_detail(*, user, project_id: int, shot_id: int) -> tuple[ShotCard, QuerySet[LabelEvent]]:
+def shot_detail(
+    *, user, project_id: int, shot_id: int, source: str = LabelSource.OTHER, **where_shown
+) -> tuple[ShotCard, QuerySet[LabelEvent]]:
+    """The panel's card, carrying where the shot was shown (`shot_cards`' provenance arguments), so labels
+    made from the panel record the feed or query, rank, score and model version like the card's own."""
     history = shot_label_history(user=user, project_id=project_id, shot_id=shot_id)
-    cards = shot_cards(user=user, project_id=project_id, shot_ids=[shot_id], source=LabelSource.OTHER)
+    cards = shot_cards(user=user, project_id=project_id, shot_ids=[shot_id], source=source, **where_shown)
     return cards[0], history
 
 

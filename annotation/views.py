@@ -148,7 +148,11 @@ def shot_card(request, project_id: int, shot_id: int):
 
 @login_required
 def shot_detail(request, project_id: int, shot_id: int):
-    card, history = selectors.shot_detail(user=request.user, project_id=project_id, shot_id=shot_id)
+    try:
+        provenance = _card_provenance({**request.GET.dict(), "shot": str(shot_id)})
+    except ValidationError as exc:
+        return HttpResponse(_error_text(exc), status=400, content_type="text/plain")
+    card, history = selectors.shot_detail(user=request.user, project_id=project_id, shot_id=shot_id, **provenance)
     context = _project_context(request, project_id, "")
     return render(request, "annotation/partials/shot_detail.html", {**context, "card": card, "events": history})
 

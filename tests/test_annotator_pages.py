@@ -67,6 +67,26 @@ def test_a_label_posted_from_a_card_records_its_provenance_and_returns_the_card(
     assert bad.status_code == 400 and "maybe" in bad.content.decode()
 
 
+def test_the_detail_panel_opened_from_a_feed_card_labels_with_the_cards_provenance(team, client):
+    import html
+
+    project, _, _, people, version = team
+    client.force_login(people["annotator"])
+    grid = client.get(f"/projects/{project.id}/annotate/?feed=top_positive", **hx_target("results")).content.decode()
+    card = grid.split('<article class="shot')[1]
+    detail_url = html.unescape(card.split('hx-get="')[1].split('"')[0])  # the thumbnail opens the panel
+    assert "source=top_positive" in detail_url and f"classifier_version={version.id}" in detail_url
+    panel = client.get(detail_url, **hx_target("detail")).content.decode()
+    post_values = json.loads(html.unescape(panel.split('hx-vals="')[1].split('"')[0]))
+    assert post_values["source"] == "top_positive" and post_values["classifier_version"] == version.id
+    assert post_values["rank"] == 1 and post_values["score"] is not None
+    response = client.post(f"/projects/{project.id}/labels/", {**post_values, "value": "positive"}, **HX)
+    assert response.status_code == 200
+    event = LabelEvent.objects.get(shot_id=post_values["shot"], user=people["annotator"])
+    assert (event.source, event.rank, event.classifier_version_id) == ("top_positive", 1, version.id)
+    assert client.get(f"/projects/{project.id}/shots/{post_values['shot']}/?source=bogus").status_code == 400
+
+
 def test_search_tab_renders_more_like_this_cards_and_the_detail_panel(team, client):
     project, shot_ids, _, people, _ = team
     client.force_login(people["viewer"])
