@@ -42,6 +42,16 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
     labels_changed = feeds_updated = metrics_updated = training_failed = version_published = forward
     agreement_updated = overlap_changed = forward
 
+    async def membership_removed(self, event):
+        """Not forwarded: closes this socket when its user may no longer see the project (staff still may)."""
+        user = self.scope["user"]
+        if event.get("user_id") != user.id:
+            return
+        allowed = await database_sync_to_async(selectors.user_can_view_project)(user=user, project_id=self.project_id)
+        if not allowed:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.close(code=CLOSE_NOT_FOUND)
+
 
 class CorpusConsumer(AsyncJsonWebsocketConsumer):
     """Ingestion progress of a corpus' videos, for the corpus page."""

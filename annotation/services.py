@@ -305,6 +305,9 @@ def membership_remove(*, actor, project_id: int, user_id: int) -> None:
     if membership.role == Role.MANAGER:
         _ensure_another_manager(project, membership)
     membership.delete()
+    # The removed member's open sockets close themselves (membership is checked at connect only).
+    payload = {"user_id": user_id}
+    transaction.on_commit(lambda: realtime.project_event_send(project.id, "membership.removed", payload), robust=True)
 
 
 def _ensure_another_manager(project: Project, leaving: Membership) -> None:

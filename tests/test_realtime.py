@@ -125,3 +125,28 @@ def test_an_idle_socket_still_receives_after_the_blocking_read_window(world):
         return event
 
     assert async_to_sync(scenario)()["type"] == "labels.changed"
+
+
+def test_a_removed_member_is_disconnected_and_gets_nothing_more(world):
+    from annotation.services import membership_remove
+
+    viewer_socket = socket_for(world.users["viewer"], world.project.id)
+    reviewer_socket = socket_for(world.users["reviewer"], world.project.id)
+
+    async def scenario():
+        assert (await viewer_socket.connect())[0] and (await reviewer_socket.connect())[0]
+        await sync_to_async(membership_remove)(
+            actor=world.users["manager"], project_id=world.project.id, user_id=world.users["viewer"].id
+        )
+        closed = await viewer_socket.receive_output(timeout=5)
+        await sync_to_async(label_set)(
+            user=world.users["annotator"], project_id=world.project.id, shot_id=world.shot.id, value="positive"
+        )
+        # the remaining member is told about labels, not about the removal
+        event = await reviewer_socket.receive_json_from(timeout=5)
+        await reviewer_socket.disconnect()
+        return closed, event
+
+    closed, event = async_to_sync(scenario)()
+    assert closed == {"type": "websocket.close", "code": CLOSE_NOT_FOUND}
+    assert event["type"] == "labels.changed"
