@@ -128,25 +128,28 @@ def _label_insert_or_lock(project, shot_id: int, user, value: str, is_review: bo
     yields one label.
     """
     now = timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {Label._meta.db_table}"
-            " (project_id, shot_id, user_id, value, version, is_review, created_at, updated_at)"
-            f" SELECT %s, s.id, %s, %s, 1, %s, %s, %s FROM {Shot._meta.db_table} s"
-            f" JOIN {Video._meta.db_table} v ON v.id = s.video_id WHERE s.id = %s AND v.corpus_id = %s"
-            " ON CONFLICT (project_id, shot_id, user_id) DO NOTHING RETURNING id",
-            [project.id, user.id, value, is_review, now, now, shot_id, project.corpus_id],
-        )
-        inserted = cursor.fetchone()
-    if inserted is None:  # a label exists (lock it), or the shot is not in this corpus
+    for _attempt in range(2):  # the second only when an undo deleted the conflicting label in between
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {Label._meta.db_table}"
+                " (project_id, shot_id, user_id, value, version, is_review, created_at, updated_at)"
+                f" SELECT %s, s.id, %s, %s, 1, %s, %s, %s FROM {Shot._meta.db_table} s"
+                f" JOIN {Video._meta.db_table} v ON v.id = s.video_id WHERE s.id = %s AND v.corpus_id = %s"
+                " ON CONFLICT (project_id, shot_id, user_id) DO NOTHING RETURNING id",
+                [project.id, user.id, value, is_review, now, now, shot_id, project.corpus_id],
+            )
+            inserted = cursor.fetchone()
+        if inserted is not None:
+            label = Label(id=inserted[0], project_id=project.id, shot_id=shot_id, user=user, value=value, version=1)
+            label.is_review, label.created_at, label.updated_at = is_review, now, now
+            return label, True
+        # A label exists (lock it), or the shot is not in this corpus, or a concurrent undo just deleted
+        # the label that conflicted: then the next INSERT succeeds.
         label = Label.objects.select_for_update().filter(project_id=project.id, shot_id=shot_id, user=user).first()
-        if label is None:
-            return None
-        label.user = user
-        return label, False
-    label = Label(id=inserted[0], project_id=project.id, shot_id=shot_id, user=user, value=value, version=1)
-    label.is_review, label.created_at, label.updated_at = is_review, now, now
-    return label, True
+        if label is not None:
+            label.user = user
+            return label, False
+    return None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ Revoking the token deactivates that user.
 import functools
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,6 +30,7 @@ from annotation.errors import NotFound, RoleRequired
 from annotation.models import ApiToken, Membership, Role
 
 TOKEN_PREFIX = "va_"  # noqa: S105 — the public marker of our tokens, not a secret
+_PREFIX_SHAPE = re.compile(r"[0-9a-f]{1,16}")  # issued prefixes are 12 hex digits
 LAST_USED_RESOLUTION = timedelta(minutes=5)  # last_used_at is refreshed at most this often (one write)
 SERVICE_ROLES = {Role.VIEWER, Role.ANNOTATOR, Role.REVIEWER}
 SERVICE_ROLE_CHOICES = [(r.value, r.label) for r in (Role.VIEWER, Role.ANNOTATOR, Role.REVIEWER)]
@@ -126,7 +128,7 @@ def token_authenticate(raw: str) -> ApiToken | None:
     if not raw.startswith(TOKEN_PREFIX):
         return None
     prefix, _, secret = raw[len(TOKEN_PREFIX) :].partition("_")
-    if not prefix or not secret:
+    if not _PREFIX_SHAPE.fullmatch(prefix) or not secret:  # never send arbitrary text (NUL…) to the database
         return None
     token = _live_token_with_user(prefix)
     if token is None or not hmac.compare_digest(token.key_hash, token_hash(raw)) or not token.user.is_active:

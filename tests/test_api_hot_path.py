@@ -108,3 +108,36 @@ def test_reused_fields_refuse_nested_serializers():
 
     with pytest.raises(TypeError, match="flat serializers only"):
         Nested(data={}).fields  # noqa: B018
+
+
+def test_errors_outside_drf_keep_the_api_shape_under_api_and_html_elsewhere(api_world, client, monkeypatch):
+    api = api_world.client("manager")
+    unknown = api.get("/api/v1/no-such-thing/")
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "not_found"
+    assert "text/html" in client.get("/no-such-page/")["Content-Type"]
+    bad_host = api.get(f"/api/v1/projects/{api_world.project.id}/", HTTP_HOST="evil.example")
+    assert bad_host.status_code == 400 and bad_host.json()["error"]["code"] == "bad_request"
+
+    from annotation import selectors
+
+    def crash(**kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(selectors, "project_get", crash)  # a fault injected to reach the 500 path
+    api.raise_request_exception = False
+    crashed = api.get(f"/api/v1/projects/{api_world.project.id}/")
+    assert crashed.status_code == 500 and crashed.json()["error"]["code"] == "server_error"
+    assert "boom" not in crashed.content.decode()  # no internals leak
+
+
+@pytest.mark.parametrize("token", ["va_ab\x00cd_secret", "va_" + "f" * 40 + "_x", "va__x", "va_abc_"])
+def test_malformed_bearer_tokens_are_401_not_500(api_world, token):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = client.get(labels_url(api_world))
+    assert response.status_code == 401 and response.json()["error"]["code"] in {
+        "authentication_failed",
+        "not_authenticated",
+    }

@@ -71,7 +71,9 @@ def test_service_accounts_are_project_scoped_users_that_managers_create_and_revo
     assert service.post("/api/v1/tokens/", {"name": "escape"}).status_code == 403
     # managers see it (without the secret); only they may create or revoke
     listed = manager.get(base).json()["results"]
-    assert [t["name"] for t in listed] == ["ETL nightly"] and "token" not in listed[0]
+    # (the world's own service accounts of this project, then the new one; never another project's)
+    assert [t["name"] for t in listed] == ["service-read", "service-annotator", "ETL nightly"]
+    assert not any("token" in t for t in listed)
     assert api_world.client("reviewer").post(base, {"name": "x"}).status_code == 403
     assert api_world.client("manager").post(base, {"name": "x", "role": "manager"}).status_code == 400
     assert manager.delete(f"{base}{created.json()['id']}/").status_code == 204

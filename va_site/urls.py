@@ -22,3 +22,8 @@ urlpatterns = [
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler400 = "va_site.errors.bad_request"
+handler403 = "va_site.errors.permission_denied"
+handler404 = "va_site.errors.page_not_found"
+handler500 = "va_site.errors.server_error"
