@@ -82,12 +82,14 @@ def overlap_update(request, project_id: int):
 
 @login_required
 def queue(request, project_id: int):
+    # After a resolution (POST) the queue re-renders with the reason filter the reviewer was working in.
+    params = request.POST if request.method == "POST" else request.GET
     try:
         result = review_queue.review_queue(
             user=request.user,
             project_id=project_id,
-            reason=request.GET.get("reason", ""),
-            offset=max(int(request.GET.get("offset", 0) or 0), 0),
+            reason=params.get("reason", ""),
+            offset=max(int(params.get("offset", 0) or 0), 0),
         )
     except ValueError as exc:
         return _bad_request(exc)

@@ -196,6 +196,7 @@ def test_a_resolution_leaves_the_queue_is_audited_and_wins_the_consensus(client,
     )
     assert response.status_code == 200
     assert [i.shot.id for i in response.context["queue"].items] == [disputed]
+    assert 'name="reason" value=""' in response.content.decode()  # each resolve form keeps the filter
     event = LabelEvent.objects.filter(shot_id=confident_negative).last()
     assert (event.user, event.new_value, event.source, event.page) == (reviewer, "negative", "review", "review-queue")
     assert learning.consensus(training.training_votes(project.id))[confident_negative] is False
@@ -267,3 +268,17 @@ def test_loading_the_urls_does_not_load_the_embedding_models():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_resolution_keeps_the_reason_filter_the_reviewer_worked_in(client, queue_world):
+    project, reviewer, confident_negative, disputed = queue_world
+    client.force_login(reviewer)
+    before = client.get(f"/projects/{project.id}/review/queue/?reason=disagreement", HTTP_HX_REQUEST="true")
+    assert 'name="reason" value="disagreement"' in before.content.decode()
+    after = client.post(
+        f"/projects/{project.id}/review/queue/resolve/",
+        {"shot": disputed, "value": "negative", "reason": "disagreement"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert after.context["queue"].reason == "disagreement"
+    assert disputed not in [i.shot.id for i in after.context["queue"].items]
