@@ -92,6 +92,9 @@ def label_set(
         raise StaleVersion(label.version)
     old_value = "" if created else label.value
     if not created:
+        # A reviewer's decision stays a decision when they label that shot again from anywhere else
+        # (a feed, the panel): it is their one label row there, and it must keep winning the consensus.
+        is_review = is_review or (label.is_review and role in CAN_REVIEW)
         if (label.value, label.is_review) == (value, is_review):
             return LabelResult(label=label, event=None)
         label.value, label.is_review = value, is_review

@@ -69,3 +69,23 @@ def test_database_refuses_update_and_delete_of_label_events(world, sql):
     with pytest.raises(DatabaseError, match="label_event_append_only"), transaction.atomic(), connection.cursor() as c:
         c.execute(sql)
     assert LabelEvent.objects.get().new_value == "positive"
+
+
+def test_a_reviewers_decision_stays_a_decision_when_they_relabel_the_shot(world):
+    from annotation import training
+    from annotation.services import Provenance
+    from models_app import learning
+
+    reviewer, annotator = world.users["reviewer"], world.users["annotator"]
+    pid, sid = world.project.id, world.shot.id
+    label_set(user=annotator, project_id=pid, shot_id=sid, value="positive")
+    label_set(user=reviewer, project_id=pid, shot_id=sid, value="negative", provenance=Provenance(source="review"))
+    # later, from a feed or the detail panel: the value changes, the decision stays a decision
+    changed = label_set(user=reviewer, project_id=pid, shot_id=sid, value="unsure")
+    assert (changed.label.value, changed.label.is_review) == ("unsure", True)
+    assert Label.objects.get(user=reviewer, shot_id=sid).is_review
+    from_feed = Provenance(source="top_negative")
+    label_set(user=reviewer, project_id=pid, shot_id=sid, value="negative", provenance=from_feed)
+    assert learning.consensus(training.training_votes(pid))[sid] is False  # the decision still wins over 1 vote
+    # an annotator's own relabel stays an ordinary vote
+    assert not label_set(user=annotator, project_id=pid, shot_id=sid, value="negative").label.is_review
