@@ -19,8 +19,8 @@ def role_of(user, project_id: int) -> Role | None:
         return None
     if user.is_staff:
         return Role.MANAGER
-    role = Membership.objects.filter(project_id=project_id, user=user).values_list("role", flat=True)
-    return Role(role[0]) if role else None
+    role = Membership.objects.filter(project_id=project_id, user=user).values_list("role", flat=True).first()
+    return Role(role) if role else None
 
 
 def access_project(user, project_id: int, *, allowed: set[Role] = CAN_VIEW, lock: bool = False) -> tuple[Project, Role]:
@@ -29,7 +29,7 @@ def access_project(user, project_id: int, *, allowed: set[Role] = CAN_VIEW, lock
     Non-members get NotFound (404), never a hint that the project exists; members whose role is
     not in `allowed` get RoleRequired (403). With lock=True the project row is locked FOR UPDATE.
     """
-    if not user.is_authenticated or not user.is_active or not 0 < project_id < 2**63:  # ids are bigints
+    if not user.is_authenticated or not user.is_active or not rows.fits_bigint(project_id):
         raise NotFound("project not found")
     found = _project_with_membership(project_id, user.pk, lock=lock)
     if found is None:

@@ -11,10 +11,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from functools import cached_property
 
 from django.db import connection
 from django.db.models import Model
+
+
+def fits_bigint(value: int) -> bool:
+    """Whether an id may be sent to a bigint column. Hand-written SQL must check what the ORM would answer
+    with "no rows" for an out-of-range lookup; PostgreSQL raises an error instead."""
+    return 0 < value < 2**63
 
 
 class Columns:
@@ -24,11 +29,11 @@ class Columns:
         self.model, self.alias = model, alias
         self.fields = model._meta.concrete_fields
 
-    @cached_property
+    @functools.cached_property
     def select(self) -> str:
         return ", ".join(f'{self.alias}."{field.column}"' for field in self.fields)
 
-    @cached_property
+    @functools.cached_property
     def _converters(self) -> list[tuple[int, list, object]]:
         found = []
         for index, field in enumerate(self.fields):

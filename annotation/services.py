@@ -84,7 +84,7 @@ def label_set(
     ):
         raise ValidationError({"classifier_version": "not a version of this project"})
 
-    found = _label_insert_or_lock(project, shot_id, user, value, is_review) if 0 < shot_id < 2**63 else None
+    found = _label_insert_or_lock(project, shot_id, user, value, is_review) if rows.fits_bigint(shot_id) else None
     if found is None:
         raise NotFound("shot not found in this project's corpus")
     label, created = found
